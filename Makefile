@@ -1,0 +1,57 @@
+# goswan - see README.md. `make demo` and `make test` are the two entry points.
+GO        ?= go
+BIN       := bin
+TOOLS     := $(CURDIR)/.tools
+STATICCHECK := $(TOOLS)/staticcheck
+FUZZTIME  ?= 5m
+# strongSwan's own scenarios, when a copy is at hand (optional; the project's
+# scenarios in testing/tests always run)
+SS_SCENARIOS ?= $(wildcard ../shared/lab/scenarios)
+
+export GOFLAGS ?= -trimpath
+
+.PHONY: all build deps deps-build test unit lint lab demo fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/charon ./cmd/charon
+	$(GO) build -o $(BIN)/ipsec ./cmd/ipsec
+	$(GO) build -o $(BIN)/lab ./testing/cmd/lab
+
+deps-build:
+	testing/install-deps --build
+
+deps:
+	testing/install-deps
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+lab: build
+	$(BIN)/lab run testing/tests/*/*
+ifneq ($(SS_SCENARIOS),)
+	$(BIN)/lab run --compat libipsec $(SS_SCENARIOS)/ikev2-stroke/rw-cert
+endif
+
+test: deps build lint unit lab
+
+demo: deps-build build
+	testing/demo
+
+fuzz:
+	testing/fuzz-all $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN) $(TOOLS)
