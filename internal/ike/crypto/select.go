@@ -154,7 +154,9 @@ func DefaultProposals(proto Protocol) []*Proposal {
 
 // defaultIKEPRFsAndKEs are the PRF and KE rounds of strongSwan 5.9.8's
 // proposal_add_supported_ike, restricted to what goswan implements, in the
-// order charon enumerates them with its default plugins.
+// order charon enumerates them when the openssl plugin provides them (it
+// registers X25519/X448 before the NIST curves). Checked against the
+// "configured proposals" line Debian's charon 5.9.8 logs.
 func addDefaultIKEPRFsAndKEs(p *Proposal) {
 	for _, prf := range []uint16{
 		PRFHMACSHA2256, PRFHMACSHA2384, PRFHMACSHA2512, // round 1
@@ -164,7 +166,7 @@ func addDefaultIKEPRFsAndKEs(p *Proposal) {
 		p.Transforms = append(p.Transforms, Transform{Type: TransformPRF, ID: prf})
 	}
 	for _, ke := range []uint16{
-		KEECP256, KEECP384, KEECP521, KECurve25519, KECurve448, // round 1
+		KECurve25519, KECurve448, KEECP256, KEECP384, KEECP521, // round 1
 		KEMODP3072, KEMODP4096, KEMODP6144, KEMODP8192, // round 2
 		KEMODP2048, // round 3
 	} {
@@ -199,8 +201,8 @@ var noESN = Transform{Type: TransformESN, ID: ESNNo}
 //	IKE:AES_CBC_128/AES_CBC_192/AES_CBC_256/3DES_CBC/HMAC_SHA2_256_128/
 //	HMAC_SHA2_384_192/HMAC_SHA2_512_256/HMAC_SHA1_96/AES_XCBC_96/AES_CMAC_96/
 //	PRF_HMAC_SHA2_256/PRF_HMAC_SHA2_384/PRF_HMAC_SHA2_512/PRF_AES128_XCBC/
-//	PRF_AES128_CMAC/PRF_HMAC_SHA1/ECP_256/ECP_384/ECP_521/CURVE_25519/
-//	CURVE_448/MODP_3072/MODP_4096/MODP_6144/MODP_8192/MODP_2048
+//	PRF_AES128_CMAC/PRF_HMAC_SHA1/CURVE_25519/CURVE_448/ECP_256/ECP_384/
+//	ECP_521/MODP_3072/MODP_4096/MODP_6144/MODP_8192/MODP_2048
 func DefaultProposal(proto Protocol) *Proposal {
 	p := &Proposal{Protocol: proto}
 	switch proto {
