@@ -51,7 +51,7 @@ type capture struct {
 	pending  map[string][]message.Payload // CREATE_CHILD_SA requests by SA and message ID
 	frags    map[string]*fragSet
 	got      []summaryLine
-	optional []summaryLine    // received on an SA charon had already ended: it may drop them unlogged
+	optional []summaryLine   // received on an SA charon had already ended: it may drop them unlogged
 	ended    map[uint64]bool // IKE SAs (by SPIi) charon ended by a delete or an error notify
 	usedIKE  map[int]bool
 	stats    map[string]int
