@@ -1,0 +1,41 @@
+package fake
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/goswan/goswan/internal/kernel"
+)
+
+func TestFakeRecordsAndKeeps(t *testing.T) {
+	ctx := context.Background()
+	a, b := netip.MustParseAddr("192.168.0.1"), netip.MustParseAddr("192.168.0.2")
+	k := New(0, a)
+	spi, err := k.GetSPI(ctx, b, a, kernel.ProtoESP, 1)
+	if err != nil || spi != 0xc0000001 {
+		t.Fatalf("spi %08x err %v", spi, err)
+	}
+	sa := &kernel.SA{SAID: kernel.SAID{Src: b, Dst: a, SPI: spi, Proto: kernel.ProtoESP}, Inbound: true, Mode: kernel.ModeTunnel}
+	if err := k.AddSA(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.AddSA(ctx, sa); err == nil {
+		t.Fatal("duplicate SA accepted")
+	}
+	if len(k.SAs()) != 1 {
+		t.Fatalf("SAs: %v", k.SAs())
+	}
+	if err := k.DelSA(ctx, sa.SAID); err != nil || len(k.SAs()) != 0 {
+		t.Fatalf("DelSA: %v, %d left", err, len(k.SAs()))
+	}
+	if err := k.DelSA(ctx, sa.SAID); err != kernel.ErrNotFound {
+		t.Fatalf("second DelSA: %v", err)
+	}
+	if src, err := k.SourceAddr(ctx, b); err != nil || src != a {
+		t.Fatalf("SourceAddr: %v %v", src, err)
+	}
+	if got := len(k.Calls()); got != 5 {
+		t.Fatalf("%d calls recorded: %v", got, k.Calls())
+	}
+}
