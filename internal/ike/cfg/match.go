@@ -142,8 +142,8 @@ func MatchPeers(c *Config, local, remote netip.Addr, myID, otherID identity.ID) 
 		return nil
 	}
 	type entry struct {
-		p          *Peer
-		ike, peer  int
+		p         *Peer
+		ike, peer int
 	}
 	var list []entry
 	for _, p := range c.Peers {

@@ -102,6 +102,10 @@ func NewSK(encr Transform, integ uint16, encrKey, integKey []byte) (*SK, error) 
 // payload body can add to a plaintext.
 func (s *SK) Overhead() int { return s.ivSize + s.blockSize + s.icvSize }
 
+// Layout returns the IV size, ICV size and cipher block size (1 for
+// stream-like AEADs), which RFC 7383 fragmentation needs to size fragments.
+func (s *SK) Layout() (iv, icv, block int) { return s.ivSize, s.icvSize, s.blockSize }
+
 // SealedLen returns the length of the SK payload body that Seal produces for
 // a plaintext of plainLen bytes, so that the caller can fill in the IKE
 // header's and the SK generic header's lengths (part of assoc) first.
