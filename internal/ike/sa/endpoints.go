@@ -1,0 +1,118 @@
+package sa
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/goswan/goswan/internal/config"
+	"github.com/goswan/goswan/internal/kernel"
+	"github.com/goswan/goswan/internal/log"
+)
+
+// resolveEndpoints picks the addresses of a new IKE_SA we initiate: the
+// first usable remote host of the config, and the configured local
+// address or the source address the host uses to reach the peer.
+func (s *IKESA) resolveEndpoints() error {
+	if s.Remote.IsValid() && s.Local.IsValid() {
+		return nil
+	}
+	p := s.Peer
+	var remote netip.Addr
+	for _, h := range p.Remote {
+		switch h.Kind {
+		case config.HostAddr:
+			remote = h.Addr
+		case config.HostName:
+			if s.env.Resolve != nil {
+				if as, err := s.env.Resolve(h.Raw); err == nil && len(as) > 0 {
+					remote = as[0]
+				}
+			}
+		}
+		if remote.IsValid() {
+			break
+		}
+	}
+	if !remote.IsValid() {
+		return fmt.Errorf("unable to resolve %%any, initiate aborted")
+	}
+	rport := p.RemotePort
+	if rport == 0 {
+		rport = 500
+	}
+	var local netip.Addr
+	for _, h := range p.Local {
+		if h.Kind == config.HostAddr && h.Addr.Is4() == remote.Is4() && !h.Addr.IsUnspecified() {
+			local = h.Addr
+			break
+		}
+	}
+	if !local.IsValid() && s.env.Net != nil {
+		a, err := s.env.Net.SourceAddr(context.Background(), remote)
+		if err != nil {
+			return fmt.Errorf("unable to find a source address to reach %s: %v", remote, err)
+		}
+		local = a
+	}
+	if !local.IsValid() {
+		return fmt.Errorf("no local address to reach %s", remote)
+	}
+	lport := s.env.Port
+	if lport == 0 {
+		lport = 500
+	}
+	s.Local = netip.AddrPortFrom(local, lport)
+	s.Remote = netip.AddrPortFrom(remote, rport)
+	return nil
+}
+
+// scheduleKeepalive sends NAT-T keepalives while we are behind a NAT.
+func (s *IKESA) scheduleKeepalive() {
+	d := s.env.Settings.KeepAlive
+	if d <= 0 {
+		return
+	}
+	s.timers = append(s.timers, s.after(d, func(s *IKESA) {
+		if !s.NATLocal || s.state == StateDestroying {
+			return
+		}
+		if s.env.Clock.Now().Sub(s.lastSent) >= d {
+			s.env.Send(Packet{Src: s.Local, Dst: s.Remote, Data: []byte{0xff}, Keepalive: true})
+		}
+		s.scheduleKeepalive()
+	}))
+}
+
+// updateHosts adopts the endpoints of an authenticated message when the
+// peer moved: the port float to 4500, or a NAT mapping change. Without a
+// NAT only the port float is followed (address changes are MOBIKE's).
+func (s *IKESA) updateHosts(local, remote netip.AddrPort) {
+	if remote == s.Remote && (local.Port() == s.Local.Port() || !local.IsValid()) {
+		return
+	}
+	floated := s.Remote.Port() == 500 && remote.Port() != 500 || s.Local.Port() != local.Port()
+	if !floated && !s.NATRemote {
+		return
+	}
+	oldLocal, oldRemote := s.Local, s.Remote
+	if local.IsValid() && !local.Addr().IsUnspecified() {
+		s.Local = local
+	} else if local.IsValid() {
+		s.Local = netip.AddrPortFrom(s.Local.Addr(), local.Port())
+	}
+	s.Remote = remote
+	s.logf(log.IKE, 2, "updating endpoints %s...%s to %s...%s", hostPort(oldLocal), hostPort(oldRemote), hostPort(s.Local), hostPort(s.Remote))
+	for _, c := range s.Children {
+		if c.State != ChildInstalled {
+			continue
+		}
+		ctx := context.Background()
+		encap := s.NATLocal || s.NATRemote || c.Encap
+		s.env.Kernel.UpdateSA(ctx, kernel.SAID{Src: c.RemoteAddr.Addr(), Dst: c.LocalAddr.Addr(), SPI: c.SPIIn, Proto: c.Proto, Mark: markOf(c, true)},
+			s.Remote, s.Local, encap)
+		s.env.Kernel.UpdateSA(ctx, kernel.SAID{Src: c.LocalAddr.Addr(), Dst: c.RemoteAddr.Addr(), SPI: c.SPIOut, Proto: c.Proto, Mark: markOf(c, false)},
+			s.Local, s.Remote, encap)
+		c.LocalAddr, c.RemoteAddr, c.Encap = s.Local, s.Remote, encap
+	}
+}

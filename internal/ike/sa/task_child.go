@@ -1,0 +1,483 @@
+package sa
+
+import (
+	"context"
+	"fmt"
+	"github.com/goswan/goswan/internal/log"
+
+	"github.com/goswan/goswan/internal/config"
+	"github.com/goswan/goswan/internal/ike/cfg"
+	"github.com/goswan/goswan/internal/ike/crypto"
+	"github.com/goswan/goswan/internal/ike/message"
+	"github.com/goswan/goswan/internal/kernel"
+)
+
+// childCreate negotiates a CHILD_SA, in IKE_AUTH or in a CREATE_CHILD_SA
+// exchange (RFC 7296 sections 1.3.1, 2.9, 2.17), and installs it.
+type childCreate struct {
+	s         *IKESA
+	initiator bool
+	config    *cfg.Child
+	child     *ChildSA
+	// exchange data
+	nonce, peerNonce []byte
+	ke               crypto.KeyExchange
+	keMethod         uint16
+	peerKE           *message.KE
+	secret           []byte
+	proposals        []*crypto.Proposal // what we sent (initiator)
+	tsi, tsr         []kernel.TS        // what we sent / what we selected
+	received         []*crypto.Proposal
+	selected         *crypto.Proposal
+	transport        bool
+	errType          message.NotifyType
+	errData          []byte
+	// rekeying: the CHILD_SA being replaced (reqid, config are kept)
+	rekeys  *ChildSA
+	retries int
+}
+
+func newChildCreate(s *IKESA, initiator bool, c *cfg.Child) *childCreate {
+	return &childCreate{s: s, initiator: initiator, config: c}
+}
+
+func (t *childCreate) Type() TaskType { return TaskChildCreate }
+
+func (t *childCreate) Build(m *message.Message) Status {
+	switch m.Exchange {
+	case message.ExchangeIKESAInit:
+		return NeedMore
+	case message.ExchangeIKEAuth, message.ExchangeCreateChildSA:
+	default:
+		return NeedMore
+	}
+	if t.initiator {
+		return t.buildRequest(m)
+	}
+	return t.buildResponse(m)
+}
+
+func (t *childCreate) Process(m *message.Message) Status {
+	switch m.Exchange {
+	case message.ExchangeIKESAInit:
+		return NeedMore
+	case message.ExchangeIKEAuth:
+		if t.s.state != StateEstablished && t.initiator {
+			// authentication failed or continues (EAP): nothing to do yet
+			if m.Payload(message.PayloadSA) == nil {
+				return NeedMore
+			}
+		}
+	}
+	if t.initiator {
+		return t.processResponse(m)
+	}
+	return t.processRequest(m)
+}
+
+func (t *childCreate) reqID() uint32 {
+	if t.rekeys != nil {
+		return t.rekeys.ReqID
+	}
+	if t.config != nil && t.config.ReqID != 0 {
+		return t.config.ReqID
+	}
+	return t.s.mgr.nextReqID.Add(1)
+}
+
+// newChild prepares the CHILD_SA and allocates our inbound SPI.
+func (t *childCreate) newChild() error {
+	s := t.s
+	proto := kernel.ProtoESP
+	if t.config != nil && t.config.AH {
+		proto = kernel.ProtoAH
+	}
+	c := &ChildSA{UniqueID: s.mgr.nextChildID.Add(1), Config: t.config, Proto: proto,
+		Mode: kernel.ModeTunnel, ReqID: t.reqID(), Initiator: t.initiator}
+	spi, err := s.env.Kernel.GetSPI(context.Background(), s.Remote.Addr(), s.Local.Addr(), proto, c.ReqID)
+	if err != nil {
+		return fmt.Errorf("unable to allocate SPI from kernel: %w", err)
+	}
+	c.SPIIn = spi
+	t.child = c
+	return nil
+}
+
+func protoID(p uint8) message.ProtocolID {
+	if p == kernel.ProtoAH {
+		return message.ProtoAH
+	}
+	return message.ProtoESP
+}
+
+// proposalsFor returns the configured CHILD_SA proposals, without KE
+// methods in IKE_AUTH (no PFS there).
+func (t *childCreate) proposalsFor(x message.ExchangeType) []*crypto.Proposal {
+	var out []*crypto.Proposal
+	for _, p := range t.config.Proposals {
+		c := p.Clone()
+		if x == message.ExchangeIKEAuth || t.keMethod == 0 && x != message.ExchangeCreateChildSA {
+			c.Transforms = removeType(c.Transforms, crypto.TransformKE)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func removeType(ts []crypto.Transform, typ crypto.TransformType) []crypto.Transform {
+	out := ts[:0:0]
+	for _, t := range ts {
+		if t.Type != typ {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (t *childCreate) buildRequest(m *message.Message) Status {
+	s := t.s
+	if t.config == nil {
+		return Success
+	}
+	if t.child == nil {
+		if err := t.newChild(); err != nil {
+			s.logf(log.IKE, 1, "%v", err)
+			return t.abort(err)
+		}
+	}
+	if m.Exchange == message.ExchangeIKEAuth {
+		s.logf(log.IKE, 1, "establishing CHILD_SA %s", t.child.label())
+	}
+	t.proposals = withSPI(t.proposalsFor(m.Exchange), spi32(t.child.SPIIn))
+	for _, p := range t.proposals {
+		p.Protocol = crypto.Protocol(protoID(t.child.Proto))
+	}
+	t.tsi = resolveTS(t.config.Local, s.Local.Addr())
+	t.tsr = resolveTS(t.config.Remote, s.Remote.Addr())
+	m.Payloads = append(m.Payloads, &message.SA{Proposals: toWire(t.proposals)})
+	if m.Exchange == message.ExchangeCreateChildSA {
+		if t.nonce == nil {
+			n, err := nonce(s.env.Rand)
+			if err != nil {
+				return Failed
+			}
+			t.nonce = n
+		}
+		m.Payloads = append(m.Payloads, &message.Nonce{Data: t.nonce})
+		if t.keMethod == 0 {
+			t.keMethod = keMethod(t.proposals)
+		}
+		if t.keMethod != 0 {
+			if t.ke == nil || t.ke.Method() != t.keMethod {
+				ke, err := crypto.NewKeyExchange(t.keMethod, s.env.Rand)
+				if err != nil {
+					return t.abort(err)
+				}
+				t.ke = ke
+			}
+			m.Payloads = append(m.Payloads, &message.KE{Group: t.keMethod, Data: t.ke.PublicValue()})
+		}
+		if t.rekeys != nil {
+			m.Payloads = append(m.Payloads, &message.Notify{Protocol: protoID(t.rekeys.Proto),
+				SPI: spi32(t.rekeys.SPIIn), NotifyType: message.NotifyRekeySA})
+		}
+	}
+	m.Payloads = append(m.Payloads, toWireTS(t.tsi, false), toWireTS(t.tsr, true))
+	if t.config.Mode == config.ModeTransport {
+		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyUseTransportMode})
+	}
+	return NeedMore
+}
+
+// abort gives up this CHILD_SA without closing the IKE_SA.
+func (t *childCreate) abort(err error) Status {
+	s := t.s
+	if t.child != nil && t.child.SPIIn != 0 && t.child.State == ChildCreated {
+		// the inbound SPI was allocated but no SA installed: nothing to free
+		// in our backends beyond the reservation
+		_ = s
+	}
+	s.notifyWaiters(fmt.Errorf("establishing CHILD_SA failed: %v", err))
+	return Success
+}
+
+func (t *childCreate) processResponse(m *message.Message) Status {
+	s := t.s
+	if t.config == nil || t.child == nil {
+		return Success
+	}
+	for _, p := range m.Payloads {
+		n, ok := p.(*message.Notify)
+		if !ok || n.NotifyType >= 16384 {
+			continue
+		}
+		switch n.NotifyType {
+		case message.NotifyInvalidKEPayload:
+			if len(n.Data) == 2 && t.retries < maxInitRetries {
+				want := uint16(n.Data[0])<<8 | uint16(n.Data[1])
+				if offers(t.config.Proposals, want) {
+					t.retries++
+					s.logf(log.IKE, 1, "peer didn't accept DH group %s, it requested %s",
+						crypto.AlgorithmName(crypto.TransformKE, t.keMethod), crypto.AlgorithmName(crypto.TransformKE, want))
+					t.keMethod = want
+					s.tm.queue(t)
+					return Success
+				}
+			}
+		}
+		s.logf(log.IKE, 1, "received %s notify, no CHILD_SA built", n.NotifyType)
+		return t.abort(fmt.Errorf("peer sent %s", n.NotifyType))
+	}
+	sap, _ := m.Payload(message.PayloadSA).(*message.SA)
+	if sap == nil {
+		if m.Exchange == message.ExchangeIKEAuth {
+			return NeedMore // a later IKE_AUTH round (EAP) carries it
+		}
+		return t.abort(fmt.Errorf("no SA payload"))
+	}
+	got := fromWire(sap.Proposals)
+	if len(got) != 1 {
+		return t.abort(fmt.Errorf("peer selected %d CHILD_SA proposals", len(got)))
+	}
+	sel, err := crypto.SelectProposal(t.proposals, got, selectFlags(s.env.Settings)|crypto.PreferReceived)
+	if err != nil || len(got[0].SPI) != 4 {
+		s.logf(log.IKE, 1, "no acceptable proposal found")
+		return t.abort(fmt.Errorf("no acceptable proposal"))
+	}
+	sel.SPI = got[0].SPI
+	t.selected = sel
+	t.child.SPIOut = uint32(sel.SPI[0])<<24 | uint32(sel.SPI[1])<<16 | uint32(sel.SPI[2])<<8 | uint32(sel.SPI[3])
+	var tsi, tsr []kernel.TS
+	for _, p := range m.Payloads {
+		if ts, ok := p.(*message.TS); ok {
+			if ts.Responder {
+				tsr = fromWireTS(ts)
+			} else {
+				tsi = fromWireTS(ts)
+			}
+		}
+	}
+	if len(tsi) == 0 || len(tsr) == 0 || !subsetOf(tsi, t.tsi) || !subsetOf(tsr, t.tsr) {
+		s.logf(log.IKE, 1, "received traffic selectors not acceptable")
+		return t.abort(fmt.Errorf("traffic selectors unacceptable"))
+	}
+	t.child.Local, t.child.Remote = tsi, tsr
+	t.transport = m.Notify(message.NotifyUseTransportMode) != nil && t.config.Mode == config.ModeTransport
+	if m.Exchange == message.ExchangeCreateChildSA {
+		np, _ := m.Payload(message.PayloadNonce).(*message.Nonce)
+		if np == nil {
+			return t.abort(fmt.Errorf("no nonce"))
+		}
+		t.peerNonce = np.Data
+		if ke, ok := sel.Get(crypto.TransformKE); ok && ke.ID != 0 {
+			kep, _ := m.Payload(message.PayloadKE).(*message.KE)
+			if kep == nil || t.ke == nil || kep.Group != ke.ID {
+				return t.abort(fmt.Errorf("missing or wrong KE payload"))
+			}
+			if t.secret, err = t.ke.SharedSecret(kep.Data); err != nil {
+				return t.abort(err)
+			}
+		}
+	}
+	if err := t.install(); err != nil {
+		s.logf(log.IKE, 1, "%v", err)
+		return t.abort(err)
+	}
+	return Success
+}
+
+// install derives the keys and installs the CHILD_SA.
+func (t *childCreate) install() error {
+	s := t.s
+	c := t.child
+	c.Proposal = t.selected
+	if t.transport {
+		c.Mode = kernel.ModeTransport
+	}
+	ni, nr := s.Ni, s.Nr
+	if t.nonce != nil {
+		if t.initiator {
+			ni, nr = t.nonce, t.peerNonce
+		} else {
+			ni, nr = t.peerNonce, t.nonce
+		}
+	}
+	var secrets [][]byte
+	if t.secret != nil {
+		secrets = append(secrets, t.secret)
+	}
+	keys, err := crypto.DeriveChildKeys(c.Proposal, s.Keys.PRF, s.Keys.SKd, ni, nr, secrets...)
+	if err != nil {
+		return fmt.Errorf("CHILD_SA key derivation failed: %w", err)
+	}
+	c.keys = keys
+	s.logf(log.CFG, 1, "selected proposal: %s", c.Proposal)
+	if err := s.installChild(c); err != nil {
+		s.uninstallChild(c)
+		return err
+	}
+	s.Children = append(s.Children, c)
+	encap := ""
+	if c.Encap {
+		encap = " (UDP encapsulated)"
+	}
+	_ = encap
+	s.logf(log.IKE, 0, "CHILD_SA %s established with SPIs %08x_i %08x_o and TS %s === %s", c.label(),
+		c.SPIIn, c.SPIOut, kernel.FormatTSList(c.Local), kernel.FormatTSList(c.Remote))
+	s.scheduleChildLifetimes(c)
+	s.env.Bus.childKeys(s, c)
+	s.env.Bus.childUpDown(s, c, true)
+	if t.rekeys == nil {
+		s.notifyWaiters(nil)
+	}
+	return nil
+}
+
+// selectConfig picks the CHILD_SA config for a responder by the
+// traffic selectors (charon's select_child_cfg).
+func (t *childCreate) selectConfig(tsi, tsr []kernel.TS) *cfg.Child {
+	s := t.s
+	if s.Peer == nil {
+		return nil
+	}
+	for _, c := range s.Peer.Children {
+		local := resolveTS(c.Local, s.Local.Addr())
+		remote := resolveTS(c.Remote, s.Remote.Addr())
+		if len(narrow(local, tsr)) > 0 && len(narrow(remote, tsi)) > 0 {
+			return c
+		}
+	}
+	return nil
+}
+
+func (t *childCreate) processRequest(m *message.Message) Status {
+	s := t.s
+	if m.Exchange == message.ExchangeIKEAuth && s.state != StateEstablished && !s.authDone {
+		return NeedMore
+	}
+	sap, _ := m.Payload(message.PayloadSA).(*message.SA)
+	if sap == nil {
+		if m.Exchange == message.ExchangeIKEAuth {
+			return NeedMore
+		}
+		t.errType = message.NotifyInvalidSyntax
+		return NeedMore
+	}
+	var tsi, tsr []kernel.TS
+	for _, p := range m.Payloads {
+		if ts, ok := p.(*message.TS); ok {
+			if ts.Responder {
+				tsr = fromWireTS(ts)
+			} else {
+				tsi = fromWireTS(ts)
+			}
+		}
+	}
+	t.received = fromWire(sap.Proposals)
+	if t.config == nil {
+		t.config = t.selectConfig(tsi, tsr)
+	}
+	if t.config == nil {
+		s.logf(log.CFG, 1, "traffic selectors %s === %s unacceptable", kernel.FormatTSList(tsr), kernel.FormatTSList(tsi))
+		t.errType = message.NotifyTSUnacceptable
+		return NeedMore
+	}
+	local := narrow(resolveTS(t.config.Local, s.Local.Addr()), tsr)
+	remote := narrow(resolveTS(t.config.Remote, s.Remote.Addr()), tsi)
+	if len(local) == 0 || len(remote) == 0 {
+		s.logf(log.CFG, 1, "traffic selectors %s === %s unacceptable", kernel.FormatTSList(tsr), kernel.FormatTSList(tsi))
+		t.errType = message.NotifyTSUnacceptable
+		return NeedMore
+	}
+	t.tsi, t.tsr = remote, local
+	if m.Exchange == message.ExchangeCreateChildSA {
+		np, _ := m.Payload(message.PayloadNonce).(*message.Nonce)
+		if np == nil {
+			t.errType = message.NotifyInvalidSyntax
+			return NeedMore
+		}
+		t.peerNonce = np.Data
+		t.peerKE, _ = m.Payload(message.PayloadKE).(*message.KE)
+	}
+	configured := t.proposalsFor(m.Exchange)
+	if m.Exchange == message.ExchangeCreateChildSA && t.peerKE == nil {
+		// the peer does not want PFS: accept proposals without KE
+		for _, p := range configured {
+			p.Transforms = removeType(p.Transforms, crypto.TransformKE)
+		}
+	}
+	s.logf(log.CFG, 2, "received proposals: %s", crypto.FormatProposals(t.received))
+	s.logf(log.CFG, 2, "configured proposals: %s", crypto.FormatProposals(configured))
+	sel, err := crypto.SelectProposal(configured, t.received, selectFlags(s.env.Settings))
+	if err != nil || len(sel.SPI) != 4 {
+		s.logf(log.IKE, 1, "no acceptable proposal found")
+		t.errType = message.NotifyNoProposalChosen
+		return NeedMore
+	}
+	t.selected = sel
+	if ke, ok := sel.Get(crypto.TransformKE); ok && ke.ID != 0 {
+		if t.peerKE == nil || t.peerKE.Group != ke.ID {
+			t.errType = message.NotifyInvalidKEPayload
+			t.errData = []byte{byte(ke.ID >> 8), byte(ke.ID)}
+			return NeedMore
+		}
+	}
+	t.transport = m.Notify(message.NotifyUseTransportMode) != nil && t.config.Mode == config.ModeTransport
+	return NeedMore
+}
+
+func (t *childCreate) buildResponse(m *message.Message) Status {
+	s := t.s
+	if m.Exchange == message.ExchangeIKEAuth && s.state != StateEstablished {
+		return NeedMore
+	}
+	if t.errType != 0 {
+		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: t.errType, Data: t.errData})
+		return Success
+	}
+	if t.selected == nil {
+		return Success // no CHILD_SA requested (childless)
+	}
+	if err := t.newChild(); err != nil {
+		s.logf(log.IKE, 1, "%v", err)
+		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyNoProposalChosen})
+		return Success
+	}
+	c := t.child
+	c.SPIOut = uint32(t.selected.SPI[0])<<24 | uint32(t.selected.SPI[1])<<16 | uint32(t.selected.SPI[2])<<8 | uint32(t.selected.SPI[3])
+	c.Local, c.Remote = t.tsr, t.tsi
+	resp := t.selected.Clone()
+	resp.SPI = spi32(c.SPIIn)
+	m.Payloads = append(m.Payloads, &message.SA{Proposals: toWire([]*crypto.Proposal{resp})})
+	if m.Exchange == message.ExchangeCreateChildSA {
+		n, err := nonce(s.env.Rand)
+		if err != nil {
+			return Failed
+		}
+		t.nonce = n
+		m.Payloads = append(m.Payloads, &message.Nonce{Data: n})
+		if t.peerKE != nil {
+			if ke, ok := t.selected.Get(crypto.TransformKE); ok && ke.ID != 0 {
+				value, secret, err := crypto.RespondKeyExchange(t.peerKE.Group, t.peerKE.Data, s.env.Rand)
+				if err != nil {
+					m.Payloads = m.Payloads[:len(m.Payloads)-2]
+					m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyNoProposalChosen})
+					return Success
+				}
+				t.secret = secret
+				m.Payloads = append(m.Payloads, &message.KE{Group: t.peerKE.Group, Data: value})
+			}
+		}
+	}
+	m.Payloads = append(m.Payloads, toWireTS(t.tsi, false), toWireTS(t.tsr, true))
+	if t.transport {
+		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyUseTransportMode})
+	}
+	if err := t.install(); err != nil {
+		s.logf(log.IKE, 1, "%v", err)
+		// the response is already built: the peer will install its SA; we
+		// delete ours right away (charon sends a DELETE after the response)
+		s.queueChildDeleteSPI(c.Proto, c.SPIIn)
+	}
+	return Success
+}

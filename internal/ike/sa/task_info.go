@@ -1,0 +1,160 @@
+package sa
+
+import (
+	"context"
+	"github.com/goswan/goswan/internal/log"
+	"time"
+
+	"github.com/goswan/goswan/internal/config"
+	"github.com/goswan/goswan/internal/ike/cfg"
+	"github.com/goswan/goswan/internal/ike/crypto"
+	"github.com/goswan/goswan/internal/ike/message"
+	"github.com/goswan/goswan/internal/kernel"
+)
+
+// informationalTasks creates the responder tasks for an INFORMATIONAL
+// request: deletes, or an empty answer (liveness check).
+func (s *IKESA) informationalTasks(m *message.Message) []Task {
+	var ts []Task
+	for _, p := range m.Payloads {
+		d, ok := p.(*message.Delete)
+		if !ok {
+			continue
+		}
+		switch d.Protocol {
+		case message.ProtoIKE:
+			return []Task{&ikeDelete{s: s}}
+		case message.ProtoESP, message.ProtoAH:
+			if len(ts) == 0 {
+				ts = append(ts, &childDelete{s: s})
+			}
+		}
+	}
+	for _, f := range s.mgr.factories {
+		ts = append(ts, f(s, false, m.Exchange)...)
+	}
+	if len(ts) == 0 {
+		ts = []Task{&emptyResponse{}}
+	}
+	return ts
+}
+
+// emptyResponse answers a request with an empty response (DPD).
+type emptyResponse struct{}
+
+func (*emptyResponse) Type() TaskType                  { return TaskIKEDPD }
+func (*emptyResponse) Build(*message.Message) Status   { return Success }
+func (*emptyResponse) Process(*message.Message) Status { return NeedMore }
+
+// refuseChild answers CREATE_CHILD_SA while the IKE_SA cannot take it.
+type refuseChild struct{ s *IKESA }
+
+func (*refuseChild) Type() TaskType                  { return TaskChildCreate }
+func (*refuseChild) Process(*message.Message) Status { return NeedMore }
+func (t *refuseChild) Build(m *message.Message) Status {
+	m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyTemporaryFailure})
+	return Success
+}
+
+// createChildTasks picks the responder task for a CREATE_CHILD_SA request:
+// IKE_SA rekeying, CHILD_SA rekeying (REKEY_SA notify) or a new CHILD_SA.
+func (s *IKESA) createChildTasks(m *message.Message) []Task {
+	if sap, ok := m.Payload(message.PayloadSA).(*message.SA); ok && len(sap.Proposals) > 0 &&
+		sap.Proposals[0].Protocol == message.ProtoIKE {
+		return []Task{newIKERekey(s, false)}
+	}
+	if n := m.Notify(message.NotifyRekeySA); n != nil {
+		return []Task{newChildRekey(s, false, nil)}
+	}
+	return []Task{newChildCreate(s, false, nil)}
+}
+
+// dpd is a liveness check: an empty INFORMATIONAL request.
+type dpd struct{ s *IKESA }
+
+func (*dpd) Type() TaskType { return TaskIKEDPD }
+
+func (t *dpd) Build(m *message.Message) Status { return NeedMore }
+
+func (t *dpd) Process(m *message.Message) Status { return Success }
+
+// scheduleDPD arms the DPD timer: a liveness check is sent when nothing
+// was received from the peer for dpddelay (charon's ike_sa send_dpd).
+func (s *IKESA) scheduleDPD() {
+	// dpdaction=none (the default) disables active DPD (ipsec.conf(5))
+	if s.Peer == nil || s.Peer.DPDDelay <= 0 || s.Peer.DPDAction == config.ActionNone {
+		return
+	}
+	delay := s.Peer.DPDDelay
+	s.timers = append(s.timers, s.after(delay, func(s *IKESA) {
+		if s.state != StateEstablished {
+			return
+		}
+		idle := s.env.Clock.Now().Sub(s.lastInbound())
+		if idle >= delay && !s.tm.hasTask(TaskIKEDPD) {
+			s.tm.queue(&dpd{s: s})
+			s.tm.initiate()
+		}
+		s.scheduleDPD()
+	}))
+}
+
+// lastInbound is the last time anything arrived from the peer: an IKE
+// message or traffic on an inbound CHILD_SA.
+func (s *IKESA) lastInbound() time.Time {
+	last := s.lastRecv
+	for _, c := range s.Children {
+		u, err := s.env.Kernel.QuerySA(context.Background(), kernel.SAID{Src: c.RemoteAddr.Addr(),
+			Dst: c.LocalAddr.Addr(), SPI: c.SPIIn, Proto: c.Proto, Mark: markOf(c, true)})
+		if err == nil && u.LastUse.After(last) {
+			last = u.LastUse
+		}
+	}
+	return last
+}
+
+// scheduleChildLifetimes arms a CHILD_SA's rekey and hard expiry timers
+// (the kernel's soft/hard expires also trigger them).
+func (s *IKESA) scheduleChildLifetimes(c *ChildSA) {
+	if c.Config == nil {
+		return
+	}
+	now := s.env.Clock.Now()
+	if c.Config.RekeyTime > 0 {
+		d := jitter(c.Config.RekeyTime, c.Config.Jitter)
+		c.RekeyAt = now.Add(d)
+		id := c.UniqueID
+		c.timers = append(c.timers, s.after(d, func(s *IKESA) {
+			if c := s.Child(id); c != nil && c.State == ChildInstalled {
+				s.RekeyChild(c)
+			}
+		}))
+	}
+	if c.Config.LifeTime > 0 {
+		c.ExpireAt = now.Add(c.Config.LifeTime)
+		id := c.UniqueID
+		c.timers = append(c.timers, s.after(c.Config.LifeTime, func(s *IKESA) {
+			if c := s.Child(id); c != nil {
+				s.logf(log.CHD, 1, "CHILD_SA %s reached its hard lifetime, deleting", c.label())
+				s.DeleteChild(c)
+			}
+		}))
+	}
+}
+
+// queueChild queues the creation of another CHILD_SA with config c.
+func (s *IKESA) queueChild(c *cfg.Child) {
+	s.tm.queue(newChildCreate(s, true, c))
+	s.tm.initiate()
+}
+
+// InitiateChild creates a CHILD_SA on this established IKE_SA (ipsec up of
+// a conn whose IKE_SA exists).
+func (s *IKESA) InitiateChild(c *cfg.Child, done func(error)) {
+	if done != nil {
+		s.waiters = append(s.waiters, done)
+	}
+	s.queueChild(c)
+}
+
+var _ = crypto.ProtoESP
