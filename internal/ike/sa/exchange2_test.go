@@ -38,7 +38,7 @@ func TestRetransmitAndCachedResponse(t *testing.T) {
 		return true
 	}
 	done := make(chan error, 1)
-	if err := moon.mgr.Initiate("net-net", func(err error) { done <- err }); err != nil {
+	if err := moon.mgr.Initiate("net-net", nil, func(err error) { done <- err }); err != nil {
 		t.Fatal(err)
 	}
 	e.settle()
@@ -75,7 +75,7 @@ func TestGiveUpAfterRetransmits(t *testing.T) {
 	moon := e.addHost("moon", "192.168.0.1", moonConf, netPSK, 1)
 	e.net.filter = func(Packet) bool { return false } // sun is unreachable
 	done := make(chan error, 1)
-	if err := moon.mgr.Initiate("net-net", func(err error) { done <- err }); err != nil {
+	if err := moon.mgr.Initiate("net-net", nil, func(err error) { done <- err }); err != nil {
 		t.Fatal(err)
 	}
 	e.settle()
@@ -135,7 +135,7 @@ func TestKeyingTriesRetry(t *testing.T) {
 		return true
 	}
 	done := make(chan error, 1)
-	moon.mgr.Initiate("net-net", func(err error) { done <- err })
+	moon.mgr.Initiate("net-net", nil, func(err error) { done <- err })
 	e.settle()
 	for i := 0; i < 6; i++ {
 		next, _ := e.clock.Next()
@@ -209,7 +209,7 @@ func TestTamperedMessageIsDropped(t *testing.T) {
 		return true
 	}
 	done := make(chan error, 1)
-	moon.mgr.Initiate("net-net", func(err error) { done <- err })
+	moon.mgr.Initiate("net-net", nil, func(err error) { done <- err })
 	e.settle()
 	if !sun.logHas("integrity check failed") {
 		t.Fatal("tampered message not detected")

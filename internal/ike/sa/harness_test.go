@@ -204,7 +204,7 @@ func (e *testEnv) addHost(name, addr, ipsecConf, secrets string, seed uint64) *h
 // up initiates a conn and waits for the result.
 func (h *host) up(name string) error {
 	done := make(chan error, 1)
-	if err := h.mgr.Initiate(name, func(err error) { done <- err }); err != nil {
+	if err := h.mgr.Initiate(name, nil, func(err error) { done <- err }); err != nil {
 		return err
 	}
 	select {

@@ -110,8 +110,9 @@ type IKESA struct {
 	certReqReceived bool
 	authDone        bool
 	// Groups are the peer's group memberships (RADIUS, certificates).
-	Groups []string
-	timers []interface{ Stop() bool }
+	Groups    []string
+	timers    []interface{ Stop() bool }
+	onDestroy []func()
 }
 
 // State returns the IKE_SA's state.

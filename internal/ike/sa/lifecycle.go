@@ -178,7 +178,14 @@ func (s *IKESA) finish(pending []func(*IKESA)) {
 	s.Children = nil
 	s.notifyWaiters(errors.New("IKE_SA deleted"))
 	s.mgr.unregister(s)
+	for _, f := range s.onDestroy {
+		f()
+	}
 }
+
+// OnDestroy registers f to run when the IKE_SA is gone (ipsec down waits
+// for it).
+func (s *IKESA) OnDestroy(f func()) { s.onDestroy = append(s.onDestroy, f) }
 
 func (s *IKESA) notifyWaiters(err error) {
 	ws := s.waiters

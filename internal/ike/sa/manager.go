@@ -313,10 +313,11 @@ func (m *Manager) Snapshots() []*Snapshot {
 var ErrNoConfig = errors.New("no config named")
 
 // Initiate starts the named connection (ipsec up): it creates an IKE_SA
-// with a CHILD_SA for the conn, or adds the CHILD_SA to an established
-// IKE_SA of the same peer config. done is called once, from the SA's
-// goroutine, when the CHILD_SA is installed (nil) or the attempt failed.
-func (m *Manager) Initiate(name string, done func(err error)) error {
+// with a CHILD_SA for the conn. started, if not nil, gets the new IKE_SA's
+// unique ID before anything happens on it (to subscribe to its log). done
+// is called once, from the SA's goroutine, when the CHILD_SA is installed
+// (nil) or the attempt failed.
+func (m *Manager) Initiate(name string, started func(id uint32), done func(err error)) error {
 	conf := m.env.Config()
 	p := conf.Peer(name)
 	if p == nil {
@@ -336,6 +337,9 @@ func (m *Manager) Initiate(name string, done func(err error)) error {
 	}
 	if err := s.queueIKEInit(p.Children[0]); err != nil {
 		return err
+	}
+	if started != nil {
+		started(s.UniqueID)
 	}
 	m.start(s)
 	s.actor.post(func(s *IKESA) { s.tm.initiate() })
