@@ -85,6 +85,7 @@ func (c *ChildSA) snapshot() ChildSnapshot {
 	}
 	if c.Proposal != nil {
 		sn.Proposal = c.Proposal.String()
+		sn.Algorithms = c.Proposal.Clone()
 	}
 	return sn
 }

@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"github.com/goswan/goswan/internal/ike/crypto"
 	"net/netip"
 	"time"
 
@@ -10,16 +11,18 @@ import (
 // Snapshot is an immutable copy of an IKE_SA's state, published by its
 // actor after every event, for status output and control commands.
 type Snapshot struct {
-	UniqueID            uint32
-	Name                string
-	State               State
-	Initiator           bool
-	SPIi, SPIr          uint64
-	Local, Remote       netip.AddrPort
-	LocalID, RemoteID   string
-	LocalAuth           string
-	RemoteAuth          string
-	Proposal            string
+	UniqueID          uint32
+	Name              string
+	State             State
+	Initiator         bool
+	SPIi, SPIr        uint64
+	Local, Remote     netip.AddrPort
+	LocalID, RemoteID string
+	LocalAuth         string
+	RemoteAuth        string
+	Proposal          string
+	// IKE is the negotiated IKE proposal (a copy).
+	IKE                 *crypto.Proposal
 	NATLocal, NATRemote bool
 	Created             time.Time
 	Established         time.Time
@@ -40,6 +43,8 @@ type ChildSnapshot struct {
 	SPIIn, SPIOut uint32
 	ReqID         uint32
 	Proposal      string
+	// Algorithms is the negotiated proposal (a copy).
+	Algorithms    *crypto.Proposal
 	Local, Remote []kernel.TS
 	LocalAddr     netip.Addr
 	RemoteAddr    netip.Addr
@@ -64,6 +69,7 @@ func (s *IKESA) snapshot() *Snapshot {
 	}
 	if s.Proposal != nil {
 		sn.Proposal = s.Proposal.String()
+		sn.IKE = s.Proposal.Clone()
 	}
 	for _, c := range s.Children {
 		sn.Children = append(sn.Children, c.snapshot())
