@@ -6,6 +6,8 @@ package fake
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -32,6 +34,17 @@ type Kernel struct {
 
 	events    chan kernel.Event
 	netEvents chan kernel.Event
+	// randomSPIs: draw SPIs at random (as a real kernel) instead of counting
+	randomSPIs bool
+}
+
+// NewRandom returns a fake kernel that allocates random SPIs in
+// 0xc0000000-0xcfffffff as Linux does for charon, for daemons that run
+// without a datapath (SPIs must not repeat across hosts and restarts).
+func NewRandom(addrs ...netip.Addr) *Kernel {
+	k := New(0, addrs...)
+	k.randomSPIs = true
+	return k
 }
 
 // New returns a fake kernel whose host has the given addresses. SPIs start
@@ -128,7 +141,27 @@ func (k *Kernel) GetSPI(_ context.Context, src, dst netip.Addr, proto uint8, req
 	defer k.mu.Unlock()
 	spi := k.nextSPI
 	k.nextSPI++
+	if k.randomSPIs {
+		for {
+			var b [4]byte
+			rand.Read(b[:])
+			spi = 0xc0000000 | binary.BigEndian.Uint32(b[:])&0x0fffffff
+			if !k.spiInUse(spi) {
+				break
+			}
+		}
+	}
 	return spi, k.record("GetSPI", "%v->%v proto %d reqid %d = %08x", src, dst, proto, reqID, spi)
+}
+
+// spiInUse reports whether an installed SA has this SPI; k.mu held.
+func (k *Kernel) spiInUse(spi uint32) bool {
+	for id := range k.sas {
+		if id.SPI == spi {
+			return true
+		}
+	}
+	return false
 }
 
 func (k *Kernel) AddSA(_ context.Context, sa *kernel.SA) error {

@@ -1,0 +1,305 @@
+package daemon
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/goswan/goswan/internal/clock"
+	"github.com/goswan/goswan/internal/config"
+	"github.com/goswan/goswan/internal/credentials"
+	"github.com/goswan/goswan/internal/ike/cfg"
+	"github.com/goswan/goswan/internal/ike/sa"
+	"github.com/goswan/goswan/internal/kernel"
+	"github.com/goswan/goswan/internal/kernel/fake"
+	"github.com/goswan/goswan/internal/kernel/hostnet"
+	"github.com/goswan/goswan/internal/log"
+	"github.com/goswan/goswan/internal/socket"
+	"github.com/goswan/goswan/internal/version"
+
+	"crypto/rand"
+)
+
+// Options say where the daemon finds its configuration and what it runs
+// on.
+type Options struct {
+	// ConfDir holds ipsec.conf, ipsec.secrets and ipsec.d (default /etc).
+	ConfDir string
+	// StrongswanConf is strongswan.conf (default $STRONGSWAN_CONF or
+	// /etc/strongswan.conf).
+	StrongswanConf string
+	// Logger is the daemon's logger; Configure is called on it with
+	// strongswan.conf's loggers.
+	Logger *log.Logger
+	// Kernel and Net are the kernel backends; nil Kernel keeps SAs in
+	// memory only (no datapath), nil Net uses the host's addresses.
+	Kernel kernel.IPsec
+	Net    kernel.Net
+}
+
+// state is one generation of the loaded configuration; reload and
+// rereadsecrets swap it whole.
+type state struct {
+	settings *config.Settings
+	ipsec    *config.IPsecConf
+	secrets  *config.Secrets
+	peers    *cfg.Config
+	store    *credentials.Store
+	creds    sa.Creds
+}
+
+// Daemon is a running charon.
+type Daemon struct {
+	opts    Options
+	log     *log.Logger
+	started time.Time
+	clock   clock.Clock
+	kernel  kernel.IPsec
+	net     kernel.Net
+	mgr     *sa.Manager
+	sock    *socket.Socket
+	st      atomic.Pointer[state]
+	// reloadMu serializes reload, rereadsecrets and rereadall
+	reloadMu sync.Mutex
+
+	shutdownOnce sync.Once
+	done         chan struct{}
+}
+
+func (d *Daemon) logf(g log.Group, lv log.Level, format string, args ...any) {
+	d.log.Log(g, lv, log.Context{Thread: 0}, format, args...)
+}
+
+// New loads the configuration and opens the IKE sockets.
+func New(opts Options) (*Daemon, error) {
+	if opts.ConfDir == "" {
+		opts.ConfDir = "/etc"
+	}
+	if opts.StrongswanConf == "" {
+		opts.StrongswanConf = config.StrongswanConfPath()
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.New(log.Options{})
+	}
+	d := &Daemon{opts: opts, log: opts.Logger, started: time.Now(), clock: clock.Real{},
+		kernel: opts.Kernel, net: opts.Net, done: make(chan struct{})}
+	if d.net == nil {
+		d.net = hostnet.Net{}
+	}
+	settings, ds := config.LoadSettings(nil, opts.StrongswanConf)
+	if config.HasErrors(ds) {
+		for _, e := range ds {
+			d.logf(log.DMN, 1, "%v", e)
+		}
+		return nil, fmt.Errorf("loading %s failed", opts.StrongswanConf)
+	}
+	settings = settings.WithDaemonFallbacks("charon")
+	if err := d.log.Configure(settings); err != nil {
+		d.logf(log.DMN, 1, "%v", err)
+	}
+	u := version.Banner()
+	d.logf(log.DMN, 1, "Starting IKE charon daemon (%s)", u)
+	if d.kernel == nil {
+		d.logf(log.KNL, 1, "no IPsec kernel backend with a datapath available: CHILD_SAs are negotiated and kept in memory only")
+		d.kernel = fake.NewRandom()
+	}
+	st, err := d.load(settings)
+	if err != nil {
+		return nil, err
+	}
+	d.st.Store(st)
+	env := &sa.Env{
+		Clock: d.clock, Rand: rand.Reader, Log: d.log, Kernel: d.kernel, Net: d.net,
+		Settings: coreSettings(settings),
+		Creds:    func() sa.Creds { return d.st.Load().creds },
+		Config:   func() *cfg.Config { return d.st.Load().peers },
+		Send:     d.send,
+		Resolve:  resolve,
+		Port:     uint16(settings.GetInt("charon.port", 500)),
+		NATTPort: uint16(settings.GetInt("charon.port_nat_t", 4500)),
+		Bus:      &sa.Bus{},
+	}
+	if d.mgr, err = sa.NewManager(env); err != nil {
+		return nil, err
+	}
+	sc := socket.Config{Port: env.Port, NATTPort: env.NATTPort,
+		IPv4: settings.GetBool("charon.plugins.socket-default.use_ipv4", true),
+		IPv6: settings.GetBool("charon.plugins.socket-default.use_ipv6", true)}
+	if mark := settings.GetString("charon.plugins.socket-default.fwmark", ""); mark != "" {
+		var v uint32
+		if _, err := fmt.Sscanf(mark, "0x%x", &v); err != nil {
+			fmt.Sscanf(mark, "%d", &v)
+		}
+		sc.Mark = v
+	}
+	if d.sock, err = socket.Open(sc); err != nil {
+		if sc.IPv6 {
+			// hosts without IPv6 still serve IPv4
+			sc.IPv6 = false
+			d.sock, err = socket.Open(sc)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// resolve looks up a host name (left=/right=) via /etc/hosts and DNS.
+func resolve(host string) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+func resolveAll(host string) []netip.Addr {
+	as, _ := resolve(host)
+	for i := range as {
+		as[i] = as[i].Unmap()
+	}
+	return as
+}
+
+// load reads ipsec.conf, ipsec.secrets and ipsec.d and builds the peer
+// configs and credentials, logging as charon does.
+func (d *Daemon) load(settings *config.Settings) (*state, error) {
+	opts := config.Options{ConfDir: d.opts.ConfDir, StrongswanConf: d.opts.StrongswanConf}
+	c, ds := config.Load(opts)
+	for _, e := range ds {
+		lv := log.Level(1)
+		if e.Severity != config.SeverityError {
+			lv = 2
+		}
+		d.logf(log.CFG, lv, "%v", e)
+	}
+	if c.IPsecConf == nil || c.IPsecConf.Invalid {
+		return nil, errors.New("ipsec.conf has fatal errors")
+	}
+	var certFiles []string
+	for _, conn := range c.IPsecConf.Conns {
+		certFiles = append(certFiles, conn.Left.Certs...)
+		certFiles = append(certFiles, conn.Right.Certs...)
+	}
+	store, cds := credentials.NewStore(credentials.Options{
+		IPsecDir: c.Options.IPsecDir, Secrets: c.Secrets, CertFiles: certFiles,
+		ForceCA: settings.GetBool("charon.plugins.stroke.ignore_missing_ca_basic_constraint", false),
+	})
+	for _, e := range cds {
+		d.logf(log.CFG, 1, "%s", e.Message)
+	}
+	local := d.localAddrs()
+	peers, pds := cfg.Build(c.IPsecConf, cfg.Env{
+		IsLocal: func(a netip.Addr) bool { return local[a.Unmap()] },
+		Resolve: resolveAll,
+		LoadCert: func(f string) (*x509.Certificate, error) {
+			if cert, ok := store.Cert(f); ok {
+				return cert, nil
+			}
+			return nil, fmt.Errorf("certificate %s not loaded", f)
+		},
+	})
+	for _, e := range pds {
+		d.logf(log.CFG, 1, "%v", e)
+	}
+	cfg.Resolver = resolveAll
+	for _, p := range peers.Peers {
+		d.logf(log.CFG, 1, "added configuration '%s'", p.Name)
+	}
+	crl := credentials.CRLPolicyNo
+	switch c.IPsecConf.Setup.StrictCRLPolicy {
+	case config.StrictCRLYes:
+		crl = credentials.CRLPolicyYes
+	case config.StrictCRLIfURI:
+		crl = credentials.CRLPolicyIfURI
+	}
+	return &state{settings: settings, ipsec: c.IPsecConf, secrets: c.Secrets, peers: peers, store: store,
+		creds: sa.StoreCreds(store, d.clock.Now, crl)}, nil
+}
+
+func (d *Daemon) localAddrs() map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	as, _ := d.net.Addresses(context.Background())
+	for _, a := range as {
+		out[a.Unmap()] = true
+	}
+	return out
+}
+
+func (d *Daemon) send(p sa.Packet) error {
+	return d.sock.Send(socket.Datagram{Src: p.Src, Dst: p.Dst, Data: p.Data, Keepalive: p.Keepalive})
+}
+
+// Run serves the IKE sockets, starts auto=start connections and returns
+// when the daemon shuts down.
+func (d *Daemon) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() {
+		errc <- d.sock.Serve(func(dg socket.Datagram) {
+			d.mgr.Receive(sa.Packet{Src: dg.Src, Dst: dg.Dst, Data: dg.Data})
+		})
+	}()
+	d.startConns()
+	select {
+	case <-ctx.Done():
+		d.shutdown()
+		return nil
+	case <-d.done:
+		return nil
+	case err := <-errc:
+		d.shutdown()
+		return err
+	}
+}
+
+// startConns initiates the auto=start conns, as starter does after
+// loading them.
+func (d *Daemon) startConns() {
+	st := d.st.Load()
+	for _, p := range st.peers.Peers {
+		if p.Auto != config.AutoStart {
+			continue
+		}
+		d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "received stroke: initiate '%s'", p.Name)
+		if err := d.mgr.Initiate(p.Name, nil, nil); err != nil {
+			d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "initiating '%s' failed: %v", p.Name, err)
+		}
+	}
+}
+
+// shutdown deletes all IKE_SAs (sending DELETE to the peers) and closes
+// the sockets.
+func (d *Daemon) shutdown() {
+	d.shutdownOnce.Do(func() {
+		var wg sync.WaitGroup
+		for _, sn := range d.mgr.Snapshots() {
+			wg.Add(1)
+			id := sn.UniqueID
+			if !d.mgr.Post(id, func(s *sa.IKESA) {
+				s.OnDestroy(wg.Done)
+				s.Delete()
+			}) {
+				wg.Done()
+			}
+		}
+		waited := make(chan struct{})
+		go func() { wg.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(2 * time.Second):
+		}
+		d.sock.Close()
+		d.logf(log.DMN, 1, "charon stopped")
+		d.log.Flush()
+		close(d.done)
+	})
+}
+
+// ConfPaths returns where the daemon reads ipsec.conf from.
+func (d *Daemon) ConfPaths() string { return filepath.Join(d.opts.ConfDir, "ipsec.conf") }
