@@ -66,8 +66,8 @@ func (Net) Addresses(context.Context) ([]netip.Addr, error) {
 
 func (Net) AddVirtualIP(context.Context, netip.Prefix, string) error { return ErrUnsupported }
 func (Net) DelVirtualIP(context.Context, netip.Prefix) error         { return ErrUnsupported }
-func (Net) AddRoute(context.Context, kernel.Route) error              { return ErrUnsupported }
-func (Net) DelRoute(context.Context, kernel.Route) error              { return ErrUnsupported }
+func (Net) AddRoute(context.Context, kernel.Route) error             { return ErrUnsupported }
+func (Net) DelRoute(context.Context, kernel.Route) error             { return ErrUnsupported }
 
 // Events never delivers anything (no address monitoring here).
 func (Net) Events() <-chan kernel.Event { return nil }
