@@ -14,8 +14,11 @@ import (
 // Creds is what the IKE core needs of the credential store. StoreCreds
 // adapts internal/credentials; tests may use small fakes.
 type Creds interface {
+	// SharedKey returns the best-matching pre-shared key for the two
+	// identities (the one charon authenticates itself with).
+	SharedKey(local, remote identity.ID) ([]byte, bool)
 	// SharedKeys returns the pre-shared keys for the two identities in the
-	// order charon tries them.
+	// order charon tries them to verify the peer.
 	SharedKeys(local, remote identity.ID) [][]byte
 	// LocalCert returns our certificate (of the leftcert files, or one
 	// carrying id), its private key and the intermediate CA certificates
@@ -43,6 +46,14 @@ type storeCreds struct {
 	s   *credentials.Store
 	now func() time.Time
 	crl credentials.CRLPolicy
+}
+
+func (c *storeCreds) SharedKey(local, remote identity.ID) ([]byte, bool) {
+	m, ok := c.s.SharedKey(credentials.SharedIKE, local, remote)
+	if !ok {
+		return nil, false
+	}
+	return m.Secret, true
 }
 
 func (c *storeCreds) SharedKeys(local, remote identity.ID) [][]byte {

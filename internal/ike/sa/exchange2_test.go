@@ -224,3 +224,26 @@ func TestTamperedMessageIsDropped(t *testing.T) {
 		t.Fatal("no result after the retransmit")
 	}
 }
+
+// TestPSKSelection: with several PSK lines, each side authenticates with
+// the best match for the two identities (not the first or last line).
+func TestPSKSelection(t *testing.T) {
+	e := newTestEnv(t)
+	moonSecrets := `@moon.strongswan.org @sun.strongswan.org : PSK "the right one"
+@moon.strongswan.org %any : PSK 0x0123456789abcdef
+@sun.strongswan.org : PSK "sun only"
+: PSK "anyone"
+192.168.0.1 : PSK "by address"
+`
+	sunSecrets := `@moon.strongswan.org @sun.strongswan.org : PSK "the right one"
+`
+	moon := e.addHost("moon", "192.168.0.1", moonNet, moonSecrets, 1)
+	sun := e.addHost("sun", "192.168.0.2", sunNet, sunSecrets, 2)
+	if err := moon.up("net-net"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if !sun.logHas("authentication of 'moon.strongswan.org' with pre-shared key successful") {
+		t.Fatal("moon did not use the best-matching PSK")
+	}
+}

@@ -73,11 +73,11 @@ func (t *ikeAuth) Process(m *message.Message) Status {
 func (s *IKESA) authenticate(a *cfg.Auth, octets []byte) (*message.Auth, error) {
 	switch a.Class {
 	case cfg.AuthPSK:
-		keys := s.env.Creds().SharedKeys(s.LocalID, s.remoteIDForSecrets())
-		if len(keys) == 0 {
+		key, ok := s.env.Creds().SharedKey(s.LocalID, s.remoteIDForSecrets())
+		if !ok {
 			return nil, fmt.Errorf("no shared key found for '%s' - '%s'", s.LocalID, s.remoteIDForSecrets())
 		}
-		mac, err := crypto.SharedKeyAuth(s.Keys.PRF, keys[0], octets)
+		mac, err := crypto.SharedKeyAuth(s.Keys.PRF, key, octets)
 		if err != nil {
 			return nil, err
 		}
