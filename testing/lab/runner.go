@@ -42,6 +42,20 @@ type RunOptions struct {
 	Compat     []string      // evaltest rewrite sets (compat.go); "auto" picks by host
 	Timeout    time.Duration // per command; Config.CmdTimeout if 0
 	ResultsDir string        // parent of GROUP/NAME result directories
+	// SkipDatapath skips the evaltest lines that need a datapath (pings,
+	// and tcpdump lines looking for ESP) and reports them as SKIP: for
+	// IKE-only runs of an implementation without ESP.
+	SkipDatapath bool
+}
+
+// needsDatapath reports whether an evaltest line checks traffic through a
+// tunnel rather than IKE.
+func needsDatapath(d DatLine) bool {
+	cmd := strings.TrimSpace(d.Cmd)
+	if strings.HasPrefix(cmd, "ping") || strings.HasPrefix(cmd, "ssh") {
+		return true
+	}
+	return d.IsTcpdump() && strings.Contains(d.Pattern, "ESP")
 }
 
 // Result is the outcome of one scenario.
@@ -229,6 +243,14 @@ func (r *scenarioRun) run(ctx context.Context) (passed, failed int, err error) {
 			continue
 		}
 		if !d.Runnable() {
+			continue
+		}
+		if r.opts.SkipDatapath && needsDatapath(d) {
+			r.l.logf("[SKIP] %s::%s::%s::%s (needs the datapath)", d.Host, d.Cmd, d.Pattern, d.Hit)
+			r.consolef("SKIP (needs the datapath): %s\n", d.Raw)
+			if d.IsTcpdump() {
+				r.stopTcpdump(d.Host)
+			}
 			continue
 		}
 		ok, err := r.evalLine(ctx, d)

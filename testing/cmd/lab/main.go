@@ -56,6 +56,8 @@ run flags:
   --compat NAME          evaltest rewrites: libipsec, none, or auto = libipsec when
                          an IPsec host runs strongSwan (default $LAB_COMPAT, else auto)
   --timeout DURATION     per command (default 60s, $LAB_CMD_TIMEOUT seconds)
+  --ike-only             skip evaltest lines that need a datapath (ping, ESP in
+                         tcpdump), reported as SKIP
   --scenarios DIR        where GROUP/NAME arguments are looked up first
   --results DIR          where results go (default $LAB_STATE/results)
 
@@ -237,6 +239,7 @@ func runCmd(cfg lab.Config, args []string) (int, error) {
 	)
 	opts.Timeout = cfg.CmdTimeout
 	fs.BoolVar(&opts.Keep, "keep", false, "leave the daemons up (skip posttest and the final reap)")
+	fs.BoolVar(&opts.SkipDatapath, "ike-only", false, "skip evaltest lines that need a datapath (ping, ESP in tcpdump)")
 	fs.BoolVar(&opts.Verbose, "v", false, "verbose")
 	fs.Var(&compat, "compat", "evaltest rewrite set: libipsec, auto, none (repeatable)")
 	fs.Var(durationFlag{&opts.Timeout}, "timeout", "per-command timeout")
