@@ -191,7 +191,7 @@ func secretsPath(confDir string, s *config.Settings) string {
 
 // List implements ipsec listcerts and friends.
 func (d *Daemon) List(ctx context.Context, opt control.ListOptions, w io.Writer) error {
-	return d.st.Load().store.WriteList(w, credentials.ListOptions{
+	return d.st.Load().store.WriteList(w, credentials.ListOptions{Now: d.clock.Now(),
 		Certs: opt.Certs || opt.All, CACerts: opt.CACerts || opt.All, CRLs: opt.CRLs || opt.All, UTC: opt.UTC})
 }
 

@@ -3,8 +3,15 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -223,5 +230,32 @@ func TestDaemonsOverLoopback(t *testing.T) {
 	}
 	if _, err := a.d.Leases(ctx, "", ""); !errors.Is(err, control.ErrUnsupported) {
 		t.Fatalf("leases: %v", err)
+	}
+}
+
+func TestListCertsUsesNow(t *testing.T) {
+	pa, na := freeUDPPort(t), freeUDPPort(t)
+	a := startDaemon(t, "127.0.0.1", "127.0.0.2", pa, na, pa+1, "a", "b", 0xa0000001)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(a.dir, "ipsec.d", "cacerts", "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	if err := a.d.RereadAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := a.d.List(context.Background(), control.ListOptions{All: true}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `subject:  "CN=Test CA"`) || !strings.Contains(buf.String(), "ok (expires in") {
+		t.Fatalf("CA missing or its validity judged wrongly:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), "not valid yet") {
+		t.Fatalf("validity judged at the zero time:\n%s", buf.String())
 	}
 }
