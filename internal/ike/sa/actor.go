@@ -19,10 +19,13 @@ type actor struct {
 	done   chan struct{} // closed when the goroutine ends
 
 	snap atomic.Pointer[Snapshot]
+	// busy counts closures posted but not yet run, shared by all actors
+	// of a manager (Manager.idle).
+	busy *atomic.Int64
 }
 
-func newActor() *actor {
-	return &actor{wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newActor(busy *atomic.Int64) *actor {
+	return &actor{wake: make(chan struct{}, 1), done: make(chan struct{}), busy: busy}
 }
 
 // post queues f for the actor; it reports false if the SA is gone.
@@ -33,6 +36,7 @@ func (a *actor) post(f func(*IKESA)) bool {
 		return false
 	}
 	a.queue = append(a.queue, f)
+	a.busy.Add(1)
 	a.mu.Unlock()
 	select {
 	case a.wake <- struct{}{}:
@@ -64,15 +68,24 @@ func (a *actor) run(s *IKESA) {
 				a.queue = nil
 				a.mu.Unlock()
 				s.finish(rest)
+				a.busy.Add(-int64(len(rest)) - 1)
 				return
 			}
 			a.snap.Store(s.snapshot())
+			a.busy.Add(-1)
 		}
 	}
 }
 
-// after schedules f on the SA's actor after d.
+// after schedules f on the SA's actor after d; it does not run once the
+// SA is gone.
 func (s *IKESA) after(d time.Duration, f func(*IKESA)) clock.Timer {
 	a := s.actor
-	return s.env.Clock.AfterFunc(d, func() { a.post(f) })
+	return s.env.Clock.AfterFunc(d, func() {
+		a.post(func(s *IKESA) {
+			if !s.finished && s.state != StateDestroying {
+				f(s)
+			}
+		})
+	})
 }

@@ -31,6 +31,19 @@ type ChildKeysListener interface {
 	ChildKeys(ike *IKESA, child *ChildSA)
 }
 
+// IKERekeyListener hears when an IKE_SA was rekeyed: new replaces old
+// and took over its CHILD_SAs (it runs on old's goroutine, before new
+// runs).
+type IKERekeyListener interface {
+	IKERekey(old, new *IKESA)
+}
+
+// ChildRekeyListener hears when a CHILD_SA was rekeyed: new replaces old
+// (old is deleted shortly after).
+type ChildRekeyListener interface {
+	ChildRekey(ike *IKESA, old, new *ChildSA)
+}
+
 // AuthorizeListener may veto an IKE_SA after authentication (final=true
 // after the last round); returning false fails the authentication.
 type AuthorizeListener interface {
@@ -96,6 +109,22 @@ func (b *Bus) childKeys(ike *IKESA, c *ChildSA) {
 	b.each(func(l any) {
 		if h, ok := l.(ChildKeysListener); ok {
 			h.ChildKeys(ike, c)
+		}
+	})
+}
+
+func (b *Bus) ikeRekey(old, n *IKESA) {
+	b.each(func(l any) {
+		if h, ok := l.(IKERekeyListener); ok {
+			h.IKERekey(old, n)
+		}
+	})
+}
+
+func (b *Bus) childRekey(ike *IKESA, old, n *ChildSA) {
+	b.each(func(l any) {
+		if h, ok := l.(ChildRekeyListener); ok {
+			h.ChildRekey(ike, old, n)
 		}
 	})
 }

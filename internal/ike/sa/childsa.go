@@ -64,6 +64,9 @@ type ChildSA struct {
 	policies              []kernel.Policy
 	saInstalled           [2]bool // inbound, outbound
 	timers                []interface{ Stop() bool }
+	// noCloseAction disables the closeaction (a redundant CHILD_SA of a
+	// rekey collision the peer deletes).
+	noCloseAction bool
 }
 
 // Name is the config name (the conn name).
@@ -207,8 +210,30 @@ func (s *IKESA) installPolicies(c *ChildSA) error {
 	return nil
 }
 
-// uninstallChild removes the CHILD_SA's SAs and policies from the kernel.
-func (s *IKESA) uninstallChild(c *ChildSA) {
+// destroyChild removes a CHILD_SA from the kernel and the IKE_SA; down
+// raises the down event (not for rekeyed or redundant CHILD_SAs).
+func (s *IKESA) destroyChild(c *ChildSA, down bool) {
+	s.uninstallChild(c, down)
+	s.removeChild(c)
+}
+
+// childUsage returns the bytes a CHILD_SA carried in and out.
+func (s *IKESA) childUsage(c *ChildSA) (in, out uint64) {
+	ctx := context.Background()
+	if c.saInstalled[0] {
+		u, _ := s.env.Kernel.QuerySA(ctx, kernel.SAID{Src: c.RemoteAddr.Addr(), Dst: c.LocalAddr.Addr(), SPI: c.SPIIn, Proto: c.Proto, Mark: markOf(c, true)})
+		in = u.Bytes
+	}
+	if c.saInstalled[1] {
+		u, _ := s.env.Kernel.QuerySA(ctx, kernel.SAID{Src: c.LocalAddr.Addr(), Dst: c.RemoteAddr.Addr(), SPI: c.SPIOut, Proto: c.Proto, Mark: markOf(c, false)})
+		out = u.Bytes
+	}
+	return in, out
+}
+
+// uninstallChild removes the CHILD_SA's SAs and policies from the kernel;
+// down raises the CHILD_SA's down event if it was up.
+func (s *IKESA) uninstallChild(c *ChildSA, down bool) {
 	ctx := context.Background()
 	for _, t := range c.timers {
 		t.Stop()
@@ -228,8 +253,11 @@ func (s *IKESA) uninstallChild(c *ChildSA) {
 		s.env.Kernel.DelSA(ctx, kernel.SAID{Src: c.LocalAddr.Addr(), Dst: c.RemoteAddr.Addr(), SPI: c.SPIOut, Proto: c.Proto, Mark: markOf(c, false)})
 	}
 	c.saInstalled = [2]bool{}
-	if c.State == ChildInstalled || c.State == ChildRekeyed || c.State == ChildRekeying || c.State == ChildDeleting {
-		s.env.Bus.childUpDown(s, c, false)
+	switch c.State {
+	case ChildInstalled, ChildUpdating, ChildRekeying, ChildRekeyed, ChildDeleting, ChildDeleted:
+		if down {
+			s.env.Bus.childUpDown(s, c, false)
+		}
 	}
 	c.State = ChildDestroying
 }

@@ -95,16 +95,31 @@ func (s *IKESA) updateHosts(local, remote netip.AddrPort) {
 	if !floated && !s.NATRemote {
 		return
 	}
-	oldLocal, oldRemote := s.Local, s.Remote
-	if local.IsValid() && !local.Addr().IsUnspecified() {
-		s.Local = local
-	} else if local.IsValid() {
-		s.Local = netip.AddrPortFrom(s.Local.Addr(), local.Port())
+	lvl := log.Level(2)
+	if s.state == StateEstablished {
+		lvl = 1
 	}
-	s.Remote = remote
-	s.logf(log.IKE, 2, "updating endpoints %s...%s to %s...%s", hostPort(oldLocal), hostPort(oldRemote), hostPort(s.Local), hostPort(s.Remote))
+	newLocal := s.Local
+	if local.IsValid() && !local.Addr().IsUnspecified() {
+		newLocal = local
+	} else if local.IsValid() {
+		newLocal = netip.AddrPortFrom(s.Local.Addr(), local.Port())
+	}
+	if newLocal != s.Local {
+		s.logf(log.IKE, lvl, "local endpoint changed from %s to %s", hostPort(s.Local), hostPort(newLocal))
+		s.Local = newLocal
+	}
+	if remote != s.Remote {
+		s.logf(log.IKE, lvl, "remote endpoint changed from %s to %s", hostPort(s.Remote), hostPort(remote))
+		s.Remote = remote
+	}
+	s.updateChildren()
+}
+
+// updateChildren moves the installed CHILD_SAs to the IKE_SA's endpoints.
+func (s *IKESA) updateChildren() {
 	for _, c := range s.Children {
-		if c.State != ChildInstalled {
+		if c.State != ChildInstalled || (c.LocalAddr == s.Local && c.RemoteAddr == s.Remote) {
 			continue
 		}
 		ctx := context.Background()

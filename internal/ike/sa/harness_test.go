@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,10 @@ type testNet struct {
 	filter func(p Packet) bool // false: drop
 	sent   []Packet
 	nat    *natBox
+	// queuing: packets are appended to queue and delivered in order by
+	// deliver instead of at once (see hold)
+	queuing bool
+	queue   []Packet
 }
 
 // natBox translates the source of packets from inside to public, with
@@ -120,6 +125,13 @@ func (n *testNet) send(p Packet) error {
 	if f != nil && !f(p) {
 		return nil
 	}
+	n.mu.Lock()
+	if n.queuing {
+		n.queue = append(n.queue, p)
+		n.mu.Unlock()
+		return nil
+	}
+	n.mu.Unlock()
 	if dst == nil {
 		return fmt.Errorf("no host %v", p.Dst.Addr())
 	}
@@ -215,29 +227,137 @@ func (h *host) up(name string) error {
 	}
 }
 
-// settle waits until no actor has work queued (all messages processed).
+// settle waits until no actor has work queued (all messages processed):
+// every closure posted to an IKE_SA is counted by its manager until it has
+// run, and a packet sent in one is posted to its receiver before that
+// ends, so an idle count on all hosts means the network is quiet.
 func (e *testEnv) settle() {
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	for idle := 0; time.Now().Before(deadline); {
 		busy := false
 		for _, h := range e.hosts {
-			h.mgr.mu.RLock()
-			for _, s := range h.mgr.bySPI {
-				s.actor.mu.Lock()
-				if len(s.actor.queue) > 0 {
-					busy = true
-				}
-				s.actor.mu.Unlock()
+			if h.mgr.busy.Load() != 0 {
+				busy = true
 			}
-			h.mgr.mu.RUnlock()
 		}
 		if !busy {
-			time.Sleep(5 * time.Millisecond) // let posted work start
-			return
+			if idle++; idle > 2 {
+				return
+			}
+			runtime.Gosched()
+			continue
 		}
-		time.Sleep(time.Millisecond)
+		idle = 0
+		time.Sleep(50 * time.Microsecond)
 	}
 	e.t.Fatal("SAs did not settle")
+}
+
+// run advances the fake clock by d one timer at a time, letting the SAs
+// settle after each (timers armed meanwhile fire in order too).
+func (e *testEnv) run(d time.Duration) {
+	end := e.clock.Now().Add(d)
+	for {
+		e.settle()
+		next, ok := e.clock.Next()
+		if !ok || next.After(end) {
+			e.clock.Advance(end.Sub(e.clock.Now()))
+			e.settle()
+			return
+		}
+		e.clock.Advance(next.Sub(e.clock.Now()))
+	}
+}
+
+// hold keeps back the packets for which match returns true instead of
+// delivering them; release delivers the held packets (in order) and stops
+// holding.
+func (n *testNet) hold(match func(Packet) bool) (release func()) {
+	var mu sync.Mutex
+	var held []Packet
+	holding := true
+	n.mu.Lock()
+	n.filter = func(p Packet) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if holding && match(p) {
+			held = append(held, p)
+			return false
+		}
+		return true
+	}
+	n.mu.Unlock()
+	return func() {
+		mu.Lock()
+		holding = false
+		ps := held
+		held = nil
+		mu.Unlock()
+		n.mu.Lock()
+		n.filter = nil
+		n.queuing = true
+		n.queue = append(n.queue, ps...)
+		n.mu.Unlock()
+		n.deliver()
+	}
+}
+
+// deliver hands the queued packets to their hosts one after the other, in
+// the order they were sent (what is sent meanwhile queues up behind), so
+// that all held packets arrive before any answer to one of them; once the
+// queue is empty and all hosts are idle, packets flow directly again.
+func (n *testNet) deliver() {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		n.mu.Lock()
+		if len(n.queue) == 0 {
+			n.mu.Unlock()
+			idle := true
+			for _, h := range n.allHosts() {
+				idle = idle && h.mgr.busy.Load() == 0
+			}
+			n.mu.Lock()
+			if idle && len(n.queue) == 0 {
+				n.queuing = false
+				n.mu.Unlock()
+				return
+			}
+			n.mu.Unlock()
+			time.Sleep(50 * time.Microsecond)
+			continue
+		}
+		p := n.queue[0]
+		n.queue = n.queue[1:]
+		dst := n.hosts[p.Dst.Addr()]
+		n.mu.Unlock()
+		if dst != nil && !p.Keepalive {
+			dst.mgr.Receive(p)
+		}
+	}
+	panic("network did not quiesce")
+}
+
+func (n *testNet) allHosts() []*host {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]*host, 0, len(n.hosts))
+	for _, h := range n.hosts {
+		out = append(out, h)
+	}
+	return out
+}
+
+// count returns how many of the packets sent so far match.
+func (n *testNet) count(match func(Packet) bool) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, p := range n.sent {
+		if match(p) {
+			c++
+		}
+	}
+	return c
 }
 
 func (h *host) snapshots() []*Snapshot { return h.mgr.Snapshots() }

@@ -5,14 +5,15 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"fmt"
-	"github.com/goswan/goswan/internal/log"
 	"io"
 	"net/netip"
 	"time"
 
+	"github.com/goswan/goswan/internal/clock"
 	"github.com/goswan/goswan/internal/identity"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/ike/crypto"
+	"github.com/goswan/goswan/internal/log"
 )
 
 // State of an IKE_SA, with charon's names.
@@ -88,10 +89,32 @@ type IKESA struct {
 	LocalAuthClass cfg.AuthClass
 	// keyingTry counts initiation attempts (keyingtries).
 	keyingTry uint32
+	// PeerVIPs are the virtual IPs assigned to the peer (the config
+	// payload extension sets them), EAPAuthenticated is set after the
+	// peer authenticated with EAP: with either, only the original
+	// initiator can reauthenticate, so the responder sends AUTH_LIFETIME
+	// (RFC 4478) instead of reauthenticating itself.
+	PeerVIPs         []netip.Addr
+	EAPAuthenticated bool
+	// origInitiator: we initiated the first IKE_SA of this connection
+	// (kept across rekeyings, charon's COND_ORIGINAL_INITIATOR).
+	origInitiator bool
+	// reauthenticating: a reauthentication of this IKE_SA is under way
+	// (COND_REAUTHENTICATING).
+	reauthenticating bool
+	// noDownEvent suppresses the IKE down event when a rekeyed or
+	// redundant IKE_SA is deleted.
+	noDownEvent bool
+	// rekeyTimer, reauthTimer and expireTimer run at RekeyAt, ReauthAt
+	// and ExpireAt.
+	rekeyTimer, reauthTimer, expireTimer clock.Timer
 
 	tm    *taskManager
 	actor *actor
 	mgr   *Manager
+	// running: the actor's goroutine was started; finished: it released
+	// everything and runs what was left in its mailbox
+	running, finished bool
 	// halfOpen: counted as half-open by the manager (responder, before
 	// IKE_AUTH completes).
 	halfOpen bool
@@ -226,4 +249,27 @@ func (s *IKESA) removeChild(c *ChildSA) {
 			return
 		}
 	}
+}
+
+// canReauthenticate reports whether we can reauthenticate this IKE_SA as
+// responder: not when we assigned virtual IPs or the peer used EAP
+// (charon's ike_sa_can_reauthenticate).
+func (s *IKESA) canReauthenticate() bool {
+	return len(s.PeerVIPs) == 0 && !s.EAPAuthenticated
+}
+
+// childBySAID finds a CHILD_SA of this IKE_SA by either SPI: our inbound
+// SPI with dst our address, or the peer's with dst its address (how the
+// kernel reports SAs).
+func (s *IKESA) childBySAID(proto uint8, spi uint32, dst netip.Addr) *ChildSA {
+	for _, c := range s.Children {
+		if c.Proto != proto {
+			continue
+		}
+		if (c.SPIIn == spi && (!dst.IsValid() || dst == c.LocalAddr.Addr())) ||
+			(c.SPIOut == spi && (!dst.IsValid() || dst == c.RemoteAddr.Addr())) {
+			return c
+		}
+	}
+	return nil
 }

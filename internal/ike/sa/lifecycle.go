@@ -2,27 +2,46 @@ package sa
 
 import (
 	"errors"
-	"github.com/goswan/goswan/internal/log"
 	"math/rand/v2"
+	"net/netip"
+	"strconv"
 	"time"
 
+	"github.com/goswan/goswan/internal/clock"
 	"github.com/goswan/goswan/internal/config"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/ike/message"
+	"github.com/goswan/goswan/internal/log"
 )
 
-// handle is the actor's entry point for a received datagram.
+// handle is the actor's entry point for a received datagram. One that
+// arrives as the SA goes away is dropped, except a new IKE_SA_INIT
+// request (a retry after INVALID_KE_PAYLOAD or COOKIE that found the
+// half-open SA still registered): the manager dispatches it again.
 func (s *IKESA) handle(pkt Packet, m *message.Message) {
 	if s.state == StateDestroying {
+		if m.Exchange == message.ExchangeIKESAInit && m.IsRequest() && m.SPIr == 0 && s.finished {
+			s.mgr.Receive(pkt)
+		}
 		return
 	}
 	s.receive(pkt, m)
 }
 
-// queueIKEInit queues the tasks that set up a new IKE_SA with a first
-// CHILD_SA as initiator.
-func (s *IKESA) queueIKEInit(child *cfg.Child) error {
+// childSpec is a CHILD_SA to create: its config and, when it replaces or
+// belongs to an existing one (reestablishing, reauthentication, a trap),
+// the reqid to keep.
+type childSpec struct {
+	config *cfg.Child
+	reqid  uint32
+}
+
+// queueIKEInit queues the tasks that set up a new IKE_SA as initiator,
+// with the first CHILD_SA in IKE_AUTH and any others in CREATE_CHILD_SA
+// exchanges afterwards.
+func (s *IKESA) queueIKEInit(children ...childSpec) {
 	s.state = StateCreated
+	s.origInitiator = true
 	tm := s.tm
 	tm.queue(newIKEInit(s, true))
 	tm.queue(newNATD(s, true))
@@ -34,10 +53,15 @@ func (s *IKESA) queueIKEInit(child *cfg.Child) error {
 			tm.queue(t)
 		}
 	}
-	if child != nil {
-		tm.queue(newChildCreate(s, true, child))
+	tm.queue(&authLifetime{s: s, initiator: true})
+	for _, c := range children {
+		if c.config == nil {
+			continue
+		}
+		t := newChildCreate(s, true, c.config)
+		t.useReqID = c.reqid
+		tm.queue(t)
 	}
-	return nil
 }
 
 // responderTasks creates the tasks that answer a new request.
@@ -53,12 +77,14 @@ func (s *IKESA) responderTasks(m *message.Message) []Task {
 		for _, f := range s.mgr.factories {
 			ts = append(ts, f(s, false, m.Exchange)...)
 		}
-		ts = append(ts, newChildCreate(s, false, nil))
+		// after the config task, to learn about assigned virtual IPs
+		ts = append(ts, &authLifetime{s: s}, newChildCreate(s, false, nil))
 	case message.ExchangeIKEAuth:
 		s.logf(log.IKE, 1, "received IKE_AUTH request without a pending IKE_SA_INIT, ignored")
 		return nil
 	case message.ExchangeCreateChildSA:
-		if s.state != StateEstablished && s.state != StateRekeying {
+		if s.state == StateCreated || s.state == StateConnecting {
+			s.logf(log.IKE, 1, "received CREATE_CHILD_SA request for unestablished IKE_SA, rejected")
 			ts = []Task{&refuseChild{s: s}}
 			break
 		}
@@ -86,71 +112,167 @@ func (s *IKESA) failed(reason string) {
 	s.destroy()
 }
 
-// peerNotResponding handles a request that exhausted its retransmits:
-// keyingtries for a new SA, dpdaction for an established one.
+// peerNotResponding handles a request that exhausted its retransmits, as
+// charon's ike_sa retransmit: keyingtries for a new IKE_SA, else the
+// IKE_SA is replaced as its CHILD_SAs' dpdaction says.
 func (s *IKESA) peerNotResponding() {
 	switch s.state {
 	case StateCreated, StateConnecting:
-		s.logf(log.IKE, 1, "establishing IKE_SA failed, peer not responding")
 		if s.Initiator && s.Peer != nil && (s.Peer.KeyingTries == 0 || s.keyingTry < s.Peer.KeyingTries) {
+			s.logf(log.IKE, 1, "peer not responding, trying again (%d/%d)", s.keyingTry+1, s.Peer.KeyingTries)
 			s.retryInitiate()
 			return
 		}
+		s.logf(log.IKE, 1, "establishing IKE_SA failed, peer not responding")
 		s.notifyWaiters(errors.New("peer not responding"))
-	default:
-		if s.Peer != nil && s.Peer.DPDAction == config.ActionRestart {
-			s.logf(log.IKE, 1, "restarting CHILD_SA %s", s.Name())
-			s.restartAfterClose()
+	case StateDeleting:
+		s.logf(log.IKE, 1, "proper IKE_SA delete failed, peer not responding")
+		if s.reauthenticating && !s.env.Settings.MakeBeforeBreak {
+			s.logf(log.IKE, 1, "delete during reauthentication failed, trying to reestablish IKE_SA anyway")
+			s.reestablish()
 		}
+	case StateRekeying:
+		s.logf(log.IKE, 1, "rekeying IKE_SA failed, peer not responding")
+		s.reestablish()
+	default:
+		s.reestablish()
 	}
 	s.destroy()
 }
 
-// retryInitiate re-initiates the same connection with a fresh IKE_SA
-// (keyingtries).
+// retryInitiate starts the next keying try of the connection: a fresh
+// IKE_SA with the same unique ID (so that `ipsec up` keeps following it)
+// and the same CHILD_SAs and waiters.
 func (s *IKESA) retryInitiate() {
-	try := s.keyingTry + 1
-	if s.Peer.KeyingTries == 0 {
-		s.logf(log.IKE, 1, "peer not responding, trying again (%d/%s)", try, "%forever")
-	} else {
-		s.logf(log.IKE, 1, "peer not responding, trying again (%d/%d)", try, s.Peer.KeyingTries)
-	}
-	waiters := s.waiters
-	s.waiters = nil
-	mgr, peer := s.mgr, s.Peer
-	child := firstChild(peer)
-	n, err := mgr.newSA(true)
-	if err == nil {
-		n.Peer, n.keyingTry, n.waiters = peer, try, waiters
-		n.queueIKEInit(child)
-		mgr.start(n)
-		n.actor.post(func(n *IKESA) { n.tm.initiate() })
-	}
-	s.destroy()
-}
-
-func firstChild(p *cfg.Peer) *cfg.Child {
-	if p == nil || len(p.Children) == 0 {
-		return nil
-	}
-	return p.Children[0]
-}
-
-// restartAfterClose re-initiates the IKE_SA's connection (dpdaction or
-// closeaction restart).
-func (s *IKESA) restartAfterClose() {
-	if s.Peer == nil {
-		return
-	}
-	mgr, peer := s.mgr, s.Peer
+	mgr := s.mgr
 	n, err := mgr.newSA(true)
 	if err != nil {
+		s.destroy()
 		return
 	}
-	n.Peer, n.keyingTry = peer, 1
-	n.queueIKEInit(firstChild(peer))
+	n.UniqueID = s.UniqueID
+	n.Peer, n.keyingTry = s.Peer, s.keyingTry+1
+	n.waiters, s.waiters = s.waiters, nil
+	n.queueIKEInit(s.pendingChildren()...)
+	mgr.unregister(s)
 	mgr.start(n)
 	n.actor.post(func(n *IKESA) { n.tm.initiate() })
+	s.destroy()
+}
+
+// pendingChildren lists the CHILD_SAs our active and queued child creating
+// tasks would establish.
+func (s *IKESA) pendingChildren() []childSpec {
+	var out []childSpec
+	add := func(t Task) {
+		if c, ok := t.(*childCreate); ok && c.initiator && c.config != nil && c.rekeys == nil {
+			out = append(out, childSpec{config: c.config, reqid: c.useReqID})
+		}
+	}
+	for _, t := range s.tm.active {
+		add(t)
+	}
+	for _, q := range s.tm.queued {
+		add(q.task)
+	}
+	return out
+}
+
+// reestablish replaces the IKE_SA, as charon's ike_sa reestablish: when
+// reauthenticating, all CHILD_SAs are recreated on a new IKE_SA;
+// otherwise (the peer is dead or deleted the IKE_SA) each CHILD_SA's
+// dpdaction, or closeaction when the peer deleted the IKE_SA, decides:
+// restart recreates it, hold installs a trap policy. It reports whether a
+// new IKE_SA was started. The CHILD_SAs are removed from the kernel first,
+// so that the new ones never overlap the old ones.
+func (s *IKESA) reestablish() bool {
+	if s.tm.hasQueued(TaskIKEDelete) {
+		// explicitly deleted meanwhile
+		return false
+	}
+	var specs, traps []childSpec
+	restart := false
+	if s.reauthenticating {
+		if len(s.Children) == 0 {
+			s.logf(log.IKE, 1, "unable to reauthenticate IKE_SA, no CHILD_SA to recreate")
+		} else {
+			restart = true
+		}
+	}
+	for _, c := range s.Children {
+		if c.State == ChildRekeyed || c.State == ChildDeleted || c.Config == nil {
+			continue
+		}
+		action := config.ActionRestart
+		switch {
+		case s.reauthenticating:
+		case s.state == StateDeleting:
+			action = c.Config.CloseAction
+		default:
+			action = c.Config.DPDAction
+		}
+		if c.noCloseAction {
+			action = config.ActionNone
+		}
+		switch action {
+		case config.ActionHold:
+			if !s.reauthenticating {
+				traps = append(traps, childSpec{config: c.Config, reqid: c.ReqID})
+			}
+		case config.ActionRestart:
+			if !s.reauthenticating {
+				restart = true
+			}
+			specs = append(specs, childSpec{config: c.Config, reqid: c.ReqID})
+		}
+	}
+	pending := s.pendingChildren()
+	if !restart && !s.reauthenticating {
+		restart = len(pending) > 0
+	}
+	if len(traps) > 0 || restart {
+		// out with the old before anything new is installed
+		for _, c := range s.Children {
+			s.uninstallChild(c, c.State != ChildRekeyed)
+		}
+		s.Children = nil
+	}
+	for _, c := range traps {
+		if err := s.mgr.installTrap(s.Peer, c.config, c.reqid); err != nil {
+			s.logf(log.CFG, 1, "%v", err)
+		}
+	}
+	if !restart || s.Peer == nil {
+		return false
+	}
+	if !s.origInitiator && !s.canReauthenticate() {
+		s.logf(log.IKE, 1, "unable to reestablish IKE_SA due to asymmetric setup")
+		return false
+	}
+	n, err := s.mgr.newSA(true)
+	if err != nil {
+		return false
+	}
+	n.Peer, n.keyingTry = s.Peer, 1
+	if !s.reauthenticating {
+		// resolve the hosts again, the old addresses serve as fallback
+		if err := n.resolveEndpoints(); err != nil {
+			n.Local, n.Remote = netip.AddrPort{}, netip.AddrPort{}
+		}
+	}
+	if !n.Local.IsValid() || !n.Remote.IsValid() {
+		n.Local, n.Remote = s.Local, s.Remote
+	}
+	for _, c := range specs {
+		s.logf(log.IKE, 1, "restarting CHILD_SA %s", c.config.Name)
+	}
+	n.queueIKEInit(append(specs, pending...)...)
+	if len(pending) > 0 {
+		n.waiters, s.waiters = s.waiters, nil
+	}
+	s.mgr.start(n)
+	n.actor.post(func(n *IKESA) { n.tm.initiate() })
+	return true
 }
 
 // destroy marks the SA for removal; the actor then calls finish.
@@ -158,8 +280,11 @@ func (s *IKESA) destroy() {
 	if s.state == StateDestroying {
 		return
 	}
-	if s.state == StateEstablished || s.state == StateRekeying || s.state == StateDeleting || s.state == StatePassive {
-		s.env.Bus.ikeUpDown(s, false)
+	switch s.state {
+	case StateEstablished, StateRekeying, StateDeleting, StatePassive:
+		if !s.noDownEvent {
+			s.env.Bus.ikeUpDown(s, false)
+		}
 	}
 	s.setState(StateDestroying)
 }
@@ -167,17 +292,42 @@ func (s *IKESA) destroy() {
 // finish releases everything the SA holds; it runs on the actor after the
 // SA was destroyed.
 func (s *IKESA) finish(pending []func(*IKESA)) {
+	for _, l := range [][]Task{s.tm.active, s.tm.passive} {
+		for _, t := range l {
+			switch t := t.(type) {
+			case *ikeRekey:
+				t.discardPending()
+			case *childRekey:
+				if t.create != nil {
+					t.create.releaseSPI()
+				}
+			case *childCreate:
+				t.releaseSPI()
+			}
+		}
+	}
 	s.tm.flush()
 	for _, t := range s.timers {
 		t.Stop()
 	}
 	s.timers = nil
+	for _, t := range []clock.Timer{s.rekeyTimer, s.reauthTimer, s.expireTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
 	for _, c := range s.Children {
-		s.uninstallChild(c)
+		s.uninstallChild(c, c.State != ChildRekeyed)
 	}
 	s.Children = nil
-	s.notifyWaiters(errors.New("IKE_SA deleted"))
 	s.mgr.unregister(s)
+	// what was posted meanwhile runs on the destroyed SA (its waiters and
+	// OnDestroy callbacks must hear about it)
+	s.finished = true
+	for _, f := range pending {
+		f(s)
+	}
+	s.notifyWaiters(errors.New("IKE_SA deleted"))
 	for _, f := range s.onDestroy {
 		f()
 	}
@@ -196,7 +346,7 @@ func (s *IKESA) notifyWaiters(err error) {
 }
 
 // armHalfOpenTimeout closes a responder SA that does not complete
-// IKE_AUTH in time.
+// IKE_AUTH in time (charon.half_open_timeout).
 func (s *IKESA) armHalfOpenTimeout() {
 	d := s.env.Settings.HalfOpenTimeout
 	if d <= 0 {
@@ -232,8 +382,18 @@ func jitter(d, j time.Duration) time.Duration {
 	return d
 }
 
-// scheduleIKELifetimes sets the rekey or reauth timer and the hard
-// expiry of an established IKE_SA.
+// retryInterval is when charon retries a rekeying or reauthentication
+// that failed temporarily: 15 s minus up to 10 s of jitter (RETRY_INTERVAL
+// and RETRY_JITTER).
+func retryInterval() time.Duration {
+	return time.Duration(15-rand.IntN(10)) * time.Second
+}
+
+func seconds(d time.Duration) int { return int((d + time.Second/2) / time.Second) }
+
+// scheduleIKELifetimes sets the rekey and reauth timers and the hard
+// expiry of a newly established IKE_SA, as charon's set_state does: the
+// IKE_SA is deleted over_time after the earlier of rekey and reauth time.
 func (s *IKESA) scheduleIKELifetimes() {
 	p := s.Peer
 	if p == nil {
@@ -243,26 +403,143 @@ func (s *IKESA) scheduleIKELifetimes() {
 	if p.RekeyTime > 0 {
 		t := jitter(p.RekeyTime, p.Jitter)
 		s.RekeyAt = now.Add(t)
-		s.logf(log.IKE, 1, "scheduling rekeying in %ds", int(t.Seconds()))
-		s.timers = append(s.timers, s.after(t, func(s *IKESA) { s.startIKERekey() }))
-		if p.OverTime > 0 {
-			s.ExpireAt = s.RekeyAt.Add(p.OverTime)
-		}
+		s.logf(log.IKE, 1, "scheduling rekeying in %ds", seconds(t))
+		s.setTimer(&s.rekeyTimer, t, func(s *IKESA) { s.rekeyJob() })
 	}
 	if p.ReauthTime > 0 {
 		t := jitter(p.ReauthTime, p.Jitter)
-		s.ReauthAt = now.Add(t)
-		s.logf(log.IKE, 1, "scheduling reauthentication in %ds", int(t.Seconds()))
-		s.timers = append(s.timers, s.after(t, func(s *IKESA) { s.startReauth() }))
-		if p.OverTime > 0 {
-			s.ExpireAt = s.ReauthAt.Add(p.OverTime)
+		if s.ReauthAt.IsZero() || s.ReauthAt.After(now.Add(t)) {
+			s.ReauthAt = now.Add(t)
+			s.logf(log.IKE, 1, "scheduling reauthentication in %ds", seconds(t))
+			s.setTimer(&s.reauthTimer, t, func(s *IKESA) { s.reauthJob() })
+		} else {
+			s.logf(log.IKE, 1, "reauthentication already scheduled in %ds", seconds(s.ReauthAt.Sub(now)))
 		}
 	}
-	if !s.ExpireAt.IsZero() {
-		s.logf(log.IKE, 1, "maximum IKE_SA lifetime %ds", int(s.ExpireAt.Sub(now).Seconds()))
-		s.timers = append(s.timers, s.after(s.ExpireAt.Sub(now), func(s *IKESA) {
-			s.logf(log.IKE, 1, "IKE_SA %s has reached its maximum lifetime, deleting", s.label())
-			s.Delete()
-		}))
+	var del time.Time
+	switch {
+	case s.RekeyAt.IsZero() && s.ReauthAt.IsZero():
+		return
+	case s.ReauthAt.IsZero():
+		del = s.RekeyAt
+	case s.RekeyAt.IsZero():
+		del = s.ReauthAt
+	default:
+		del = s.RekeyAt
+		if s.ReauthAt.Before(del) {
+			del = s.ReauthAt
+		}
 	}
+	s.setExpire(del.Add(p.OverTime))
+	s.logf(log.IKE, 1, "maximum IKE_SA lifetime %ds", seconds(s.ExpireAt.Sub(now)))
+}
+
+// setTimer (re)arms one of the SA's named timers.
+func (s *IKESA) setTimer(t *clock.Timer, d time.Duration, f func(*IKESA)) {
+	if *t != nil {
+		(*t).Stop()
+	}
+	*t = s.after(max(d, 0), f)
+}
+
+// setExpire (re)schedules the hard end of the IKE_SA: it is deleted then,
+// as charon's delete_ike_sa_job does.
+func (s *IKESA) setExpire(at time.Time) {
+	s.ExpireAt = at
+	s.setTimer(&s.expireTimer, at.Sub(s.env.Clock.Now()), func(s *IKESA) { s.Delete() })
+}
+
+// inheritReauth keeps the reauthentication time of the IKE_SA that old
+// rekeyed (charon's inherit_post): the lifetime of the new IKE_SA ends
+// over_time after it.
+func (s *IKESA) inheritReauth(reauthAt time.Time) {
+	if reauthAt.IsZero() || s.Peer == nil {
+		return
+	}
+	now := s.env.Clock.Now()
+	s.ReauthAt = reauthAt
+	reauth := max(reauthAt.Sub(now), 0)
+	del := reauth + s.Peer.OverTime
+	s.logf(log.IKE, 1, "rescheduling reauthentication in %ds after rekeying, lifetime reduced to %ds",
+		seconds(reauth), seconds(del))
+	s.setTimer(&s.reauthTimer, reauth, func(s *IKESA) { s.reauthJob() })
+	s.setExpire(now.Add(del))
+}
+
+// setAuthLifetime applies a received AUTH_LIFETIME (RFC 4478) as charon's
+// set_auth_lifetime: reauthenticate over_time before the peer's deadline
+// (at once if that is already too late); the IKE_SA ends at the deadline,
+// but not sooner than in 10 s.
+func (s *IKESA) setAuthLifetime(lifetime uint32) {
+	now := s.env.Clock.Now()
+	var diff time.Duration
+	if s.Peer != nil {
+		diff = s.Peer.OverTime
+	}
+	life := time.Duration(lifetime) * time.Second
+	hard := now.Add(life)
+	soft := hard.Add(-diff)
+	switch {
+	case life < diff:
+		s.ReauthAt = now
+		s.logf(log.IKE, 1, "received AUTH_LIFETIME of %ds, starting reauthentication", lifetime)
+		s.setTimer(&s.reauthTimer, 0, func(s *IKESA) { s.reauthJob() })
+	case s.ReauthAt.IsZero() || s.ReauthAt.After(soft):
+		s.ReauthAt = soft
+		s.logf(log.IKE, 1, "received AUTH_LIFETIME of %ds, scheduling reauthentication in %ds", lifetime, seconds(life-diff))
+		s.setTimer(&s.reauthTimer, life-diff, func(s *IKESA) { s.reauthJob() })
+	default:
+		s.logf(log.IKE, 1, "received AUTH_LIFETIME of %ds, reauthentication already scheduled in %ds", lifetime,
+			seconds(s.ReauthAt.Sub(now)))
+	}
+	if min10 := now.Add(10 * time.Second); hard.Before(min10) {
+		hard = min10
+	}
+	s.setExpire(hard)
+}
+
+// rekeyJob is the IKE rekey timer's action (charon's rekey_ike_sa_job).
+func (s *IKESA) rekeyJob() { s.Rekey() }
+
+// reauthJob is the reauthentication timer's action: it is delayed while
+// the IKE_SA or one of its CHILD_SAs is busy (charon's
+// rekey_ike_sa_job with reauth).
+func (s *IKESA) reauthJob() {
+	var retry time.Duration
+	if s.state != StateEstablished {
+		retry = retryInterval()
+		s.logf(log.IKE, 1, "unable to reauthenticate in %v state, delaying for %ds", s.state, seconds(retry))
+	} else {
+		for _, c := range s.Children {
+			if c.State != ChildInstalled && c.State != ChildRekeyed {
+				retry = retryInterval()
+				s.logf(log.IKE, 1, "unable to reauthenticate in CHILD_SA %v state, delaying for %ds", c.State, seconds(retry))
+				break
+			}
+		}
+	}
+	if retry > 0 {
+		s.setTimer(&s.reauthTimer, retry, func(s *IKESA) { s.reauthJob() })
+		return
+	}
+	s.startReauth()
+}
+
+// formatDelta prints a time span as charon's %V: "30 seconds", "5
+// minutes", "3 hours", "4 days".
+func formatDelta(d time.Duration) string {
+	n := int64(max(d, -d) / time.Second)
+	unit := "second"
+	switch {
+	case n > 2*60*60*24:
+		n, unit = n/(60*60*24), "day"
+	case n > 2*60*60:
+		n, unit = n/(60*60), "hour"
+	case n > 2*60:
+		n, unit = n/60, "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return strconv.FormatInt(n, 10) + " " + unit
 }

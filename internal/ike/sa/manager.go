@@ -12,7 +12,9 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/goswan/goswan/internal/config"
 	"github.com/goswan/goswan/internal/identity"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/ike/message"
@@ -40,6 +42,13 @@ type Manager struct {
 	cookieMu      sync.Mutex // guards cookieSecret, cookieVersion
 	cookieSecret  [32]byte
 	cookieVersion uint32
+
+	trapMu sync.Mutex // guards traps
+	traps  []*trap
+
+	// busy counts the closures posted to the IKE_SAs' mailboxes that have
+	// not run yet (tests wait for it to drop to zero).
+	busy atomic.Int64
 
 	wg sync.WaitGroup
 }
@@ -76,21 +85,51 @@ func (m *Manager) newSA(initiator bool) (*IKESA, error) {
 		s.SPIr = spi
 	}
 	s.tm = newTaskManager(s)
-	s.actor = newActor()
+	s.actor = newActor(&m.busy)
 	return s, nil
 }
 
 // start registers the SA under its local SPI and starts its goroutine.
 func (m *Manager) start(s *IKESA) {
+	m.register(s)
+	m.run(s)
+}
+
+// register makes the SA findable under its local SPI; what is posted to
+// it waits in its mailbox until it runs (a new IKE_SA of a rekeying whose
+// fate is not decided yet).
+func (m *Manager) register(s *IKESA) {
 	m.mu.Lock()
 	m.bySPI[s.LocalSPI()] = s
 	m.mu.Unlock()
+}
+
+// run starts the goroutine of a registered SA.
+func (m *Manager) run(s *IKESA) {
+	if s.running {
+		return
+	}
+	s.running = true
 	s.actor.snap.Store(s.snapshot())
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		s.actor.run(s)
 	}()
+}
+
+// discard drops a registered SA that never ran.
+func (m *Manager) discard(s *IKESA) {
+	if s == nil || s.running {
+		return
+	}
+	m.unregister(s)
+	a := s.actor
+	a.mu.Lock()
+	a.closed = true
+	a.busy.Add(-int64(len(a.queue)))
+	a.queue = nil
+	a.mu.Unlock()
 }
 
 func (m *Manager) unregister(s *IKESA) {
@@ -335,9 +374,7 @@ func (m *Manager) Initiate(name string, started func(id uint32), done func(err e
 	if done != nil {
 		s.waiters = append(s.waiters, done)
 	}
-	if err := s.queueIKEInit(p.Children[0]); err != nil {
-		return err
-	}
+	s.queueIKEInit(childSpec{config: p.Children[0]})
 	if started != nil {
 		started(s.UniqueID)
 	}
@@ -407,19 +444,63 @@ func (m *Manager) hasPeer(self *IKESA, local identity.ID, remote []*cfg.Auth) bo
 	return false
 }
 
-// enforceUnique deletes other IKE_SAs between the same identities
-// (uniqueids=yes|replace, or an INITIAL_CONTACT from the peer).
-func (m *Manager) enforceUnique(s *IKESA) {
-	local, remote, id := s.LocalID.String(), s.RemoteID.String(), s.UniqueID
+// checkUniqueness enforces config setup's uniqueids= for an IKE_SA the
+// peer just authenticated, as charon's check_uniqueness; it runs on s's
+// goroutine and reports whether s must be refused instead.
+//
+//   - never: nothing, not even for INITIAL_CONTACT;
+//   - with INITIAL_CONTACT (and no|yes|replace|keep): other IKE_SAs between
+//     the same identities are destroyed without a DELETE;
+//   - yes, replace: an established duplicate of the same conn is deleted,
+//     after 10 s if the peer comes from the same address (probably a
+//     reauthentication);
+//   - keep: the new IKE_SA is refused if the duplicate's peer is at
+//     another address.
+func (m *Manager) checkUniqueness(s *IKESA, initialContact bool) bool {
+	policy := config.UniqueIDsNo
+	if s.Peer != nil {
+		policy = s.Peer.UniqueIDs
+	}
+	if policy == config.UniqueIDsNever || (policy == config.UniqueIDsNo && !initialContact) {
+		return false
+	}
+	local, remote := s.LocalID.String(), s.RemoteID.String()
+	cancel := false
 	for _, sn := range m.Snapshots() {
-		if sn.UniqueID == id || sn.LocalID != local || sn.RemoteID != remote {
+		if sn.UniqueID == s.UniqueID || sn.LocalID != local || sn.RemoteID != remote ||
+			sn.Remote.Addr().Is4() != s.Remote.Addr().Is4() || sn.State == StateDestroying {
 			continue
 		}
-		m.Post(sn.UniqueID, func(o *IKESA) {
-			if o.state == StateEstablished && o.LocalID.String() == local && o.RemoteID.String() == remote {
+		if initialContact {
+			m.Post(sn.UniqueID, func(o *IKESA) {
+				o.logf(log.IKE, 1, "destroying duplicate IKE_SA for peer '%s', received INITIAL_CONTACT", remote)
+				o.destroy()
+			})
+			continue
+		}
+		if sn.Name != s.Name() || (sn.State != StateEstablished && sn.State != StateRekeying) {
+			continue
+		}
+		sameHost := sn.Remote.Addr() == s.Remote.Addr()
+		switch policy {
+		case config.UniqueIDsYes, config.UniqueIDsReplace:
+			m.Post(sn.UniqueID, func(o *IKESA) {
+				if sameHost {
+					o.logf(log.IKE, 1, "schedule delete of duplicate IKE_SA for peer '%s' due to uniqueness "+
+						"policy and suspected reauthentication", remote)
+					o.timers = append(o.timers, o.after(10*time.Second, func(o *IKESA) { o.Delete() }))
+					return
+				}
 				o.logf(log.IKE, 1, "deleting duplicate IKE_SA for peer '%s' due to uniqueness policy", remote)
 				o.Delete()
+			})
+		case config.UniqueIDsKeep:
+			if !sameHost {
+				// keep the first, delete any other duplicates
+				cancel = true
+				policy = config.UniqueIDsReplace
 			}
-		})
+		}
 	}
+	return cancel
 }

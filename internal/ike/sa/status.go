@@ -74,8 +74,8 @@ func (s *IKESA) snapshot() *Snapshot {
 	for _, c := range s.Children {
 		sn.Children = append(sn.Children, c.snapshot())
 	}
-	for _, t := range s.tm.queued {
-		sn.Queued = append(sn.Queued, t.Type().String())
+	for _, q := range s.tm.queued {
+		sn.Queued = append(sn.Queued, q.task.Type().String())
 	}
 	for _, t := range s.tm.active {
 		sn.Active = append(sn.Active, t.Type().String())

@@ -375,6 +375,11 @@ func (t *ikeAuth) buildResponse(m *message.Message) Status {
 		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyAuthenticationFailed})
 		return Failed
 	}
+	if s.mgr.checkUniqueness(s, t.initialContact) {
+		s.logf(log.IKE, 1, "canceling IKE_SA setup due to uniqueness policy")
+		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyAuthenticationFailed})
+		return Failed
+	}
 	a := s.localAuthRound()
 	idr := idPayload(s.LocalID, true)
 	m.Payloads = append(m.Payloads, idr)
@@ -392,9 +397,6 @@ func (t *ikeAuth) buildResponse(m *message.Message) Status {
 	m.Payloads = append(m.Payloads, ap)
 	if s.Peer.Mobike && s.PeerExt.Mobike {
 		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyMOBIKESupported})
-	}
-	if t.initialContact || s.Peer.UniqueIDs == config.UniqueIDsYes || s.Peer.UniqueIDs == config.UniqueIDsReplace {
-		s.mgr.enforceUnique(s)
 	}
 	s.establish()
 	return Success

@@ -35,6 +35,9 @@ type childCreate struct {
 	// rekeying: the CHILD_SA being replaced (reqid, config are kept)
 	rekeys  *ChildSA
 	retries int
+	// useReqID is the reqid to use (a trap's, or of the CHILD_SA this one
+	// recreates); 0 allocates one.
+	useReqID uint32
 }
 
 func newChildCreate(s *IKESA, initiator bool, c *cfg.Child) *childCreate {
@@ -42,6 +45,11 @@ func newChildCreate(s *IKESA, initiator bool, c *cfg.Child) *childCreate {
 }
 
 func (t *childCreate) Type() TaskType { return TaskChildCreate }
+
+// migrate moves a queued initiator task to the IKE_SA replacing its own.
+func (t *childCreate) migrate(n *IKESA) {
+	*t = childCreate{s: n, initiator: t.initiator, config: t.config, useReqID: t.useReqID}
+}
 
 func (t *childCreate) Build(m *message.Message) Status {
 	switch m.Exchange {
@@ -76,11 +84,16 @@ func (t *childCreate) Process(m *message.Message) Status {
 }
 
 func (t *childCreate) reqID() uint32 {
-	if t.rekeys != nil {
+	switch {
+	case t.rekeys != nil:
 		return t.rekeys.ReqID
-	}
-	if t.config != nil && t.config.ReqID != 0 {
+	case t.useReqID != 0:
+		return t.useReqID
+	case t.config != nil && t.config.ReqID != 0:
 		return t.config.ReqID
+	}
+	if id := t.s.mgr.trapReqID(t.s.Peer, t.config); id != 0 {
+		return id
 	}
 	return t.s.mgr.nextReqID.Add(1)
 }
@@ -144,9 +157,11 @@ func (t *childCreate) buildRequest(m *message.Message) Status {
 			s.logf(log.IKE, 1, "%v", err)
 			return t.abort(err)
 		}
-	}
-	if m.Exchange == message.ExchangeIKEAuth {
-		s.logf(log.IKE, 1, "establishing CHILD_SA %s", t.child.label())
+		if t.rekeys != nil || t.useReqID != 0 || t.config.ReqID != 0 {
+			s.logf(log.IKE, 0, "establishing CHILD_SA %s reqid %d", t.child.label(), t.child.ReqID)
+		} else {
+			s.logf(log.IKE, 0, "establishing CHILD_SA %s", t.child.label())
+		}
 	}
 	t.proposals = withSPI(t.proposalsFor(m.Exchange), spi32(t.child.SPIIn))
 	for _, p := range t.proposals {
@@ -189,15 +204,40 @@ func (t *childCreate) buildRequest(m *message.Message) Status {
 	return NeedMore
 }
 
+// scheduleRetry creates the CHILD_SA again later, after the peer answered
+// TEMPORARY_FAILURE (charon's schedule_delayed_retry).
+func (t *childCreate) scheduleRetry() {
+	s := t.s
+	d := retryInterval()
+	n := newChildCreate(s, true, t.config)
+	n.useReqID = t.useReqID
+	if t.child != nil {
+		n.useReqID = t.child.ReqID
+	}
+	s.logf(log.IKE, 1, "creating CHILD_SA failed, trying again in %d seconds", seconds(d))
+	s.tm.queueDelayed(n, d)
+}
+
+// releaseSPI frees the inbound SPI allocated for a CHILD_SA that was not
+// installed (as charon deletes the SA the allocation created).
+func (t *childCreate) releaseSPI() {
+	c := t.child
+	if c == nil || c.SPIIn == 0 || c.saInstalled[0] || c.State != ChildCreated {
+		return
+	}
+	s := t.s
+	s.env.Kernel.DelSA(context.Background(), kernel.SAID{Src: s.Remote.Addr(), Dst: s.Local.Addr(), SPI: c.SPIIn,
+		Proto: c.Proto, Mark: markOf(c, true)})
+	c.State = ChildDestroying
+}
+
 // abort gives up this CHILD_SA without closing the IKE_SA.
 func (t *childCreate) abort(err error) Status {
 	s := t.s
-	if t.child != nil && t.child.SPIIn != 0 && t.child.State == ChildCreated {
-		// the inbound SPI was allocated but no SA installed: nothing to free
-		// in our backends beyond the reservation
-		_ = s
+	t.releaseSPI()
+	if t.rekeys == nil {
+		s.notifyWaiters(fmt.Errorf("establishing CHILD_SA failed: %v", err))
 	}
-	s.notifyWaiters(fmt.Errorf("establishing CHILD_SA failed: %v", err))
 	return Success
 }
 
@@ -212,6 +252,14 @@ func (t *childCreate) processResponse(m *message.Message) Status {
 			continue
 		}
 		switch n.NotifyType {
+		case message.NotifyTemporaryFailure:
+			s.logf(log.IKE, 1, "received %s notify, will retry later", n.NotifyType)
+			t.releaseSPI()
+			if t.rekeys == nil {
+				// the rekeying task retries itself
+				t.scheduleRetry()
+			}
+			return Success
 		case message.NotifyInvalidKEPayload:
 			if len(n.Data) == 2 && t.retries < maxInitRetries {
 				want := uint16(n.Data[0])<<8 | uint16(n.Data[1])
@@ -220,8 +268,7 @@ func (t *childCreate) processResponse(m *message.Message) Status {
 					s.logf(log.IKE, 1, "peer didn't accept DH group %s, it requested %s",
 						crypto.AlgorithmName(crypto.TransformKE, t.keMethod), crypto.AlgorithmName(crypto.TransformKE, want))
 					t.keMethod = want
-					s.tm.queue(t)
-					return Success
+					return NeedMore // the task manager sends the request again
 				}
 			}
 		}
@@ -313,7 +360,7 @@ func (t *childCreate) install() error {
 	c.keys = keys
 	s.logf(log.CFG, 1, "selected proposal: %s", c.Proposal)
 	if err := s.installChild(c); err != nil {
-		s.uninstallChild(c)
+		s.uninstallChild(c, false)
 		return err
 	}
 	s.Children = append(s.Children, c)
@@ -430,6 +477,18 @@ func (t *childCreate) buildResponse(m *message.Message) Status {
 	s := t.s
 	if m.Exchange == message.ExchangeIKEAuth && s.state != StateEstablished {
 		return NeedMore
+	}
+	if m.Exchange == message.ExchangeCreateChildSA {
+		switch s.state {
+		case StateRekeying:
+			s.logf(log.IKE, 1, "unable to create CHILD_SA while rekeying IKE_SA")
+			m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyTemporaryFailure})
+			return Success
+		case StateDeleting:
+			s.logf(log.IKE, 1, "unable to create CHILD_SA while deleting IKE_SA")
+			m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyTemporaryFailure})
+			return Success
+		}
 	}
 	if t.errType != 0 {
 		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: t.errType, Data: t.errData})

@@ -2,7 +2,6 @@ package sa
 
 import (
 	"context"
-	"github.com/goswan/goswan/internal/log"
 	"time"
 
 	"github.com/goswan/goswan/internal/config"
@@ -17,16 +16,19 @@ import (
 func (s *IKESA) informationalTasks(m *message.Message) []Task {
 	var ts []Task
 	for _, p := range m.Payloads {
-		d, ok := p.(*message.Delete)
-		if !ok {
-			continue
-		}
-		switch d.Protocol {
-		case message.ProtoIKE:
-			return []Task{&ikeDelete{s: s}}
-		case message.ProtoESP, message.ProtoAH:
-			if len(ts) == 0 {
-				ts = append(ts, &childDelete{s: s})
+		switch p := p.(type) {
+		case *message.Delete:
+			switch p.Protocol {
+			case message.ProtoIKE:
+				return []Task{&ikeDelete{s: s}}
+			case message.ProtoESP, message.ProtoAH:
+				if len(ts) == 0 {
+					ts = append(ts, &childDelete{s: s})
+				}
+			}
+		case *message.Notify:
+			if p.NotifyType == message.NotifyAuthLifetime && s.state != StateRekeyed {
+				ts = append(ts, &authLifetime{s: s})
 			}
 		}
 	}
@@ -113,30 +115,39 @@ func (s *IKESA) lastInbound() time.Time {
 	return last
 }
 
-// scheduleChildLifetimes arms a CHILD_SA's rekey and hard expiry timers
-// (the kernel's soft/hard expires also trigger them).
+// scheduleChildLifetimes sets a CHILD_SA's rekey and hard expiry times
+// and arms their timers (the kernel's soft and hard expires, reported
+// through Manager.HandleKernelEvent, trigger the same).
 func (s *IKESA) scheduleChildLifetimes(c *ChildSA) {
 	if c.Config == nil {
 		return
 	}
 	now := s.env.Clock.Now()
 	if c.Config.RekeyTime > 0 {
-		d := jitter(c.Config.RekeyTime, c.Config.Jitter)
-		c.RekeyAt = now.Add(d)
-		id := c.UniqueID
-		c.timers = append(c.timers, s.after(d, func(s *IKESA) {
+		c.RekeyAt = now.Add(jitter(c.Config.RekeyTime, c.Config.Jitter))
+	}
+	if c.Config.LifeTime > 0 {
+		c.ExpireAt = now.Add(c.Config.LifeTime)
+	}
+	s.rescheduleChild(c)
+}
+
+// rescheduleChild arms the timers of a CHILD_SA for its RekeyAt and
+// ExpireAt on this IKE_SA (after it moved here from a rekeyed one).
+func (s *IKESA) rescheduleChild(c *ChildSA) {
+	now := s.env.Clock.Now()
+	id := c.UniqueID
+	if !c.RekeyAt.IsZero() {
+		c.timers = append(c.timers, s.after(c.RekeyAt.Sub(now), func(s *IKESA) {
 			if c := s.Child(id); c != nil && c.State == ChildInstalled {
 				s.RekeyChild(c)
 			}
 		}))
 	}
-	if c.Config.LifeTime > 0 {
-		c.ExpireAt = now.Add(c.Config.LifeTime)
-		id := c.UniqueID
-		c.timers = append(c.timers, s.after(c.Config.LifeTime, func(s *IKESA) {
+	if !c.ExpireAt.IsZero() {
+		c.timers = append(c.timers, s.after(c.ExpireAt.Sub(now), func(s *IKESA) {
 			if c := s.Child(id); c != nil {
-				s.logf(log.CHD, 1, "CHILD_SA %s reached its hard lifetime, deleting", c.label())
-				s.DeleteChild(c)
+				s.expireChild(c)
 			}
 		}))
 	}

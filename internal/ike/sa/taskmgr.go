@@ -17,7 +17,7 @@ import (
 // for a retransmitted request), and drives the tasks' Build/Process.
 type taskManager struct {
 	sa      *IKESA
-	queued  []Task
+	queued  []queuedTask
 	active  []Task // our exchange in progress (initiator)
 	passive []Task // the peer's exchange (responder)
 
@@ -39,30 +39,60 @@ type taskManager struct {
 	lastRaw []byte
 }
 
+// queuedTask is a task waiting for its exchange; a delayed task (a retry
+// after TEMPORARY_FAILURE) is not activated before at.
+type queuedTask struct {
+	task Task
+	at   time.Time
+}
+
 func newTaskManager(s *IKESA) *taskManager { return &taskManager{sa: s} }
 
 // queue adds a task for a later exchange.
-func (tm *taskManager) queue(t Task) { tm.queued = append(tm.queued, t) }
+func (tm *taskManager) queue(t Task) { tm.queued = append(tm.queued, queuedTask{task: t}) }
 
-// hasQueued reports whether a task of type t is queued or active.
+// queueDelayed adds a task that may start only after d, and initiates
+// it then (charon's queue_task_delayed).
+func (tm *taskManager) queueDelayed(t Task, d time.Duration) {
+	s := tm.sa
+	s.logf(log.IKE, 2, "queueing %v task (delayed by %ds)", t.Type(), int(d.Seconds()))
+	tm.queued = append(tm.queued, queuedTask{task: t, at: s.env.Clock.Now().Add(d)})
+	s.timers = append(s.timers, s.after(d, func(s *IKESA) { s.tm.initiate() }))
+}
+
+// hasTask reports whether a task of type t is queued or active.
 func (tm *taskManager) hasTask(t TaskType) bool {
-	for _, l := range [][]Task{tm.queued, tm.active} {
-		for _, x := range l {
-			if x.Type() == t {
-				return true
-			}
+	return tm.hasQueued(t) || tm.hasActive(t)
+}
+
+// hasQueued reports whether a task of type t is queued.
+func (tm *taskManager) hasQueued(t TaskType) bool {
+	for _, q := range tm.queued {
+		if q.task.Type() == t {
+			return true
 		}
 	}
 	return false
 }
 
-// activate moves queued tasks of type t to the active list.
+// hasActive reports whether a task of type t is active.
+func (tm *taskManager) hasActive(t TaskType) bool {
+	for _, x := range tm.active {
+		if x.Type() == t {
+			return true
+		}
+	}
+	return false
+}
+
+// activate moves queued tasks of type t that are due to the active list.
 func (tm *taskManager) activate(t TaskType) bool {
 	found := false
+	now := tm.sa.env.Clock.Now()
 	q := tm.queued[:0]
 	for _, x := range tm.queued {
-		if x.Type() == t {
-			tm.active = append(tm.active, x)
+		if x.task.Type() == t && !x.at.After(now) {
+			tm.active = append(tm.active, x.task)
 			found = true
 		} else {
 			q = append(q, x)
@@ -70,6 +100,73 @@ func (tm *taskManager) activate(t TaskType) bool {
 	}
 	tm.queued = q
 	return found
+}
+
+// migrator is implemented by initiator tasks that can move to the IKE_SA
+// replacing theirs (after IKE_SA rekeying or for make-before-break
+// reauthentication); they forget any exchange state.
+type migrator interface {
+	migrate(n *IKESA)
+}
+
+// adoptTasks moves the queued tasks of o (that can migrate) to tm, without
+// their delays, as charon's adopt_tasks. Both task managers' IKE_SAs must
+// be owned by the calling goroutine (n not started yet).
+func (tm *taskManager) adoptTasks(o *taskManager, keep func(Task) bool) {
+	rest := o.queued[:0]
+	var moved []queuedTask
+	for _, q := range o.queued {
+		m, ok := q.task.(migrator)
+		if !ok || (keep != nil && !keep(q.task)) {
+			rest = append(rest, q)
+			continue
+		}
+		tm.sa.logf(log.IKE, 2, "migrating %v task", q.task.Type())
+		m.migrate(tm.sa)
+		moved = append(moved, queuedTask{task: q.task})
+	}
+	o.queued = rest
+	tm.queued = append(moved, tm.queued...)
+}
+
+// collider is implemented by active tasks that resolve exchange
+// collisions (RFC 7296 sections 2.8.1 and 2.8.2): collide is told about a
+// passive task of the peer's exchange that just completed, and reports
+// whether it took the task over.
+type collider interface {
+	collide(passive Task) bool
+}
+
+// handleCollisions lets the active rekey task know about a completed
+// passive rekey or delete, as charon's handle_collisions: an active
+// IKE_REKEY cares for a passive IKE_REKEY or IKE_DELETE, an active
+// CHILD_REKEY for a passive CHILD_REKEY or CHILD_DELETE.
+func (tm *taskManager) handleCollisions(passive Task) bool {
+	typ := passive.Type()
+	switch typ {
+	case TaskIKERekey, TaskChildRekey, TaskChildDelete, TaskIKEDelete:
+	default:
+		return false
+	}
+	for _, a := range tm.active {
+		switch a.Type() {
+		case TaskIKERekey:
+			if typ != TaskIKERekey && typ != TaskIKEDelete {
+				continue
+			}
+		case TaskChildRekey:
+			if typ != TaskChildRekey && typ != TaskChildDelete {
+				continue
+			}
+		default:
+			continue
+		}
+		if c, ok := a.(collider); ok {
+			return c.collide(passive)
+		}
+		return false
+	}
+	return false
 }
 
 // initiate starts the next exchange if none is in flight.
@@ -142,15 +239,19 @@ func (tm *taskManager) initiate() {
 	tm.initiating.retransmitted = 0
 	built := append([]Task(nil), tm.active...)
 	keep := tm.active[:0]
-	for _, t := range tm.active {
+	for i, t := range tm.active {
 		switch t.Build(m) {
 		case Success:
 		case NeedMore:
 			keep = append(keep, t)
 		default:
-			tm.active = append(keep, tm.active[len(keep):]...)
+			tm.active = append(keep, tm.active[i:]...)
 			tm.initiating.exchange = 0
 			s.failed("building " + exchange.String() + " request failed")
+			return
+		}
+		if s.state == StateDestroying {
+			tm.initiating.exchange = 0
 			return
 		}
 	}
@@ -160,6 +261,9 @@ func (tm *taskManager) initiate() {
 		tm.initiate()
 		return
 	}
+	// a task may have changed the exchange (the delete after a rekeying)
+	exchange = m.Exchange
+	tm.initiating.exchange = exchange
 	packets, raw, err := s.generate(m)
 	if err != nil {
 		s.logf(log.ENC, 1, "generating %v request failed: %v", exchange, err)
@@ -323,11 +427,14 @@ func (tm *taskManager) processRequest(m *message.Message) {
 	keep = tm.passive[:0]
 	for i, t := range tm.passive {
 		st := t.Build(resp)
+		adopted := tm.handleCollisions(t)
 		if st == Success {
 			continue
 		}
 		if st == NeedMore {
-			keep = append(keep, t)
+			if !adopted {
+				keep = append(keep, t)
+			}
 			continue
 		}
 		// a failed task sends what was built so far, then the SA goes
