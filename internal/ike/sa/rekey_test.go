@@ -75,6 +75,19 @@ func TestChildRekey(t *testing.T) {
 			if crossCheck(t, moon, sun) != 2 {
 				t.Fatal("old SAs not removed")
 			}
+			// the new CHILD_SA's policies (out, in, fwd) are in force on
+			// both ends and point to the new SAs
+			for _, h := range []*host{moon, sun} {
+				ps := h.kernel.Policies()
+				if len(ps) != 3 {
+					t.Fatalf("%s has %d policies after the rekey", h.name, len(ps))
+				}
+				for _, p := range ps {
+					if p.SPI == old.SPIIn || p.SPI == old.SPIOut {
+						t.Fatalf("%s: policy %v still uses the old SA", h.name, p.Dir)
+					}
+				}
+			}
 			if !moon.logHas("generating CREATE_CHILD_SA request 2 [ N(REKEY_SA) SA No") ||
 				!sun.logHas("received DELETE for ESP CHILD_SA with SPI") {
 				t.Fatal("rekey exchanges not as charon's")

@@ -25,7 +25,10 @@ type Kernel struct {
 	calls    []string
 	sas      map[kernel.SAID]*kernel.SA
 	usage    map[kernel.SAID]kernel.Usage
-	policies map[string]*kernel.Policy
+	// policies are reference counted per selector, as kernel backends
+	// must do: a rekeyed CHILD_SA installs the same selectors before the
+	// old one removes its own. The last one added is in force.
+	policies map[string][]*kernel.Policy
 	addrs    []netip.Addr
 	vips     map[netip.Prefix]string
 	routes   map[kernel.Route]bool
@@ -57,7 +60,7 @@ func New(spiBase uint32, addrs ...netip.Addr) *Kernel {
 		nextSPI:   spiBase,
 		sas:       map[kernel.SAID]*kernel.SA{},
 		usage:     map[kernel.SAID]kernel.Usage{},
-		policies:  map[string]*kernel.Policy{},
+		policies:  map[string][]*kernel.Policy{},
 		addrs:     addrs,
 		vips:      map[netip.Prefix]string{},
 		routes:    map[kernel.Route]bool{},
@@ -118,7 +121,8 @@ func (k *Kernel) Policies() []kernel.Policy {
 	sort.Strings(keys)
 	out := make([]kernel.Policy, 0, len(keys))
 	for _, key := range keys {
-		out = append(out, *k.policies[key])
+		stack := k.policies[key]
+		out = append(out, *stack[len(stack)-1])
 	}
 	return out
 }
@@ -256,7 +260,7 @@ func (k *Kernel) AddPolicy(_ context.Context, p *kernel.Policy) error {
 		return err
 	}
 	c := *p
-	k.policies[key] = &c
+	k.policies[key] = append(k.policies[key], &c)
 	return nil
 }
 
@@ -276,10 +280,24 @@ func (k *Kernel) DelPolicy(_ context.Context, p *kernel.Policy) error {
 	if err := k.record("DelPolicy", "%s", key); err != nil {
 		return err
 	}
-	if _, ok := k.policies[key]; !ok {
+	stack := k.policies[key]
+	if len(stack) == 0 {
 		return kernel.ErrNotFound
 	}
-	delete(k.policies, key)
+	// remove the entry of this SA (by SPI and reqid), else the oldest
+	idx := 0
+	for i, q := range stack {
+		if q.SPI == p.SPI && q.ReqID == p.ReqID && q.Trap == p.Trap {
+			idx = i
+			break
+		}
+	}
+	stack = append(stack[:idx], stack[idx+1:]...)
+	if len(stack) == 0 {
+		delete(k.policies, key)
+	} else {
+		k.policies[key] = stack
+	}
 	return nil
 }
 

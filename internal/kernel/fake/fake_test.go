@@ -39,3 +39,29 @@ func TestFakeRecordsAndKeeps(t *testing.T) {
 		t.Fatalf("%d calls recorded: %v", got, k.Calls())
 	}
 }
+
+// TestPolicyRefcount: a rekeyed CHILD_SA adds the same selectors before the
+// old one deletes its own; the new policy must survive.
+func TestPolicyRefcount(t *testing.T) {
+	ctx := context.Background()
+	k := New(0)
+	ts := kernel.TS{Start: netip.MustParseAddr("10.1.0.0"), End: netip.MustParseAddr("10.1.255.255"), ToPort: 0xffff}
+	old := &kernel.Policy{Src: ts, Dst: ts, Dir: kernel.DirOut, Type: kernel.PolicyIPsec, ReqID: 1, SPI: 1}
+	nu := &kernel.Policy{Src: ts, Dst: ts, Dir: kernel.DirOut, Type: kernel.PolicyIPsec, ReqID: 1, SPI: 2}
+	k.AddPolicy(ctx, old)
+	k.AddPolicy(ctx, nu)
+	if err := k.DelPolicy(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	ps := k.Policies()
+	if len(ps) != 1 || ps[0].SPI != 2 {
+		t.Fatalf("after deleting the old policy: %+v", ps)
+	}
+	k.DelPolicy(ctx, nu)
+	if len(k.Policies()) != 0 {
+		t.Fatal("policy left")
+	}
+	if err := k.DelPolicy(ctx, nu); err != kernel.ErrNotFound {
+		t.Fatalf("deleting twice: %v", err)
+	}
+}
