@@ -145,9 +145,20 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		return err
 	}
 	d.st.Store(st)
+	for _, p := range old.peers.Peers {
+		if p.Auto == config.AutoRoute && st.peers.Peer(p.Name) == nil {
+			d.mgr.Unroute(p.Name)
+		}
+	}
 	for _, p := range st.peers.Peers {
-		if p.Auto == config.AutoStart && old.peers.Peer(p.Name) == nil {
+		if old.peers.Peer(p.Name) != nil {
+			continue
+		}
+		switch p.Auto {
+		case config.AutoStart:
 			d.mgr.Initiate(p.Name, nil, nil)
+		case config.AutoRoute:
+			d.mgr.Route(p.Name)
 		}
 	}
 	return nil

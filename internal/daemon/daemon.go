@@ -245,6 +245,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.mgr.Receive(sa.Packet{Src: dg.Src, Dst: dg.Dst, Data: dg.Data})
 		})
 	}()
+	go d.kernelEvents(ctx)
 	d.startConns()
 	select {
 	case <-ctx.Done():
@@ -258,11 +259,36 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 }
 
-// startConns initiates the auto=start conns, as starter does after
-// loading them.
+// kernelEvents hands acquires, expiries and mapping changes to the SA
+// manager.
+func (d *Daemon) kernelEvents(ctx context.Context) {
+	ev := d.kernel.Events()
+	for {
+		select {
+		case e, ok := <-ev:
+			if !ok {
+				return
+			}
+			d.mgr.HandleKernelEvent(e)
+		case <-ctx.Done():
+			return
+		case <-d.done:
+			return
+		}
+	}
+}
+
+// startConns routes the auto=route conns and initiates the auto=start
+// ones, as starter does after loading them.
 func (d *Daemon) startConns() {
 	st := d.st.Load()
 	for _, p := range st.peers.Peers {
+		if p.Auto == config.AutoRoute {
+			d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "received stroke: route '%s'", p.Name)
+			if err := d.mgr.Route(p.Name); err != nil {
+				d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "routing CHILD_SA '%s' failed: %v", p.Name, err)
+			}
+		}
 		if p.Auto != config.AutoStart {
 			continue
 		}

@@ -93,6 +93,11 @@ type testDaemon struct {
 // to the peer.
 func startDaemon(t *testing.T, self, peer string, port, natt, peerPort int, selfID, peerID string, spiBase uint32) *testDaemon {
 	t.Helper()
+	return startDaemonConf(t, self, peer, port, natt, peerPort, selfID, peerID, spiBase, "auto=add")
+}
+
+func startDaemonConf(t *testing.T, self, peer string, port, natt, peerPort int, selfID, peerID string, spiBase uint32, auto string) *testDaemon {
+	t.Helper()
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`config setup
 
@@ -110,8 +115,8 @@ conn net
 	rightikeport=%d
 	rightid=@%s
 	rightsubnet=10.%s.0.0/16
-	auto=add
-`, self, selfID, self[len(self)-1:], peer, peerPort, peerID, peer[len(peer)-1:])
+	%s
+`, self, selfID, self[len(self)-1:], peer, peerPort, peerID, peer[len(peer)-1:], auto)
 	write := func(name, content string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -258,4 +263,44 @@ func TestListCertsUsesNow(t *testing.T) {
 	if strings.Contains(buf.String(), "not valid yet") {
 		t.Fatalf("validity judged at the zero time:\n%s", buf.String())
 	}
+}
+
+func TestRouteAtStartAndAcquire(t *testing.T) {
+	pa, pb := freeUDPPort(t), freeUDPPort(t)
+	na, nb := freeUDPPort(t), freeUDPPort(t)
+	b := startDaemon(t, "127.0.0.2", "127.0.0.1", pb, nb, pa, "b", "a", 0xb0000001)
+	a := startDaemonConf(t, "127.0.0.1", "127.0.0.2", pa, na, pb, "a", "b", 0xa0000001, "auto=route")
+	_ = b
+	ctx := context.Background()
+	deadline := time.Now().Add(5 * time.Second)
+	var st *control.Status
+	for time.Now().Before(deadline) {
+		st, _ = a.d.Status(ctx, control.StatusQuery{SAs: true})
+		if len(st.Routed) == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(st.Routed) != 1 {
+		t.Fatalf("auto=route conn not routed: %+v", st.Routed)
+	}
+	var traps int
+	for _, p := range a.d.kernel.(*fake.Kernel).Policies() {
+		if p.Trap {
+			traps++
+		}
+	}
+	if traps == 0 {
+		t.Fatal("no trap policy installed")
+	}
+	// traffic hits the trap: the kernel raises an acquire
+	a.d.kernel.(*fake.Kernel).Inject(kernel.Acquire{ReqID: st.Routed[0].ReqID})
+	for time.Now().Before(deadline.Add(10 * time.Second)) {
+		st, _ = a.d.Status(ctx, control.StatusQuery{SAs: true})
+		if len(st.IKESAs) == 1 && len(st.IKESAs[0].Children) == 1 && st.IKESAs[0].Children[0].State == control.ChildInstalled {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("acquire did not establish the conn: %+v", st.IKESAs)
 }

@@ -39,6 +39,9 @@ func (d *Daemon) Status(ctx context.Context, q control.StatusQuery) (*control.St
 			st.Conns = append(st.Conns, d.connStatus(p, s))
 		}
 	}
+	for _, r := range d.mgr.Routes() {
+		st.Routed = append(st.Routed, d.childStatus(r))
+	}
 	for _, sn := range d.mgr.Snapshots() {
 		ike := d.ikeStatus(sn)
 		switch sn.State {

@@ -175,9 +175,17 @@ func (m *Manager) Receive(pkt Packet) {
 		m.logf(log.NET, 1, "received invalid IKE header from %s - ignored: %v", hostPort(pkt.Src), err)
 		return
 	}
-	m.logf(log.NET, 1, "received packet: from %s to %s (%d bytes)", hostPort(pkt.Src), hostPort(pkt.Dst), len(pkt.Data))
+	// the "received packet" line is logged by the IKE_SA's actor, so that
+	// it is in the SA's context (and in ipsec up's output) as in charon
+	recv := func(s *IKESA) {
+		s.logf(log.NET, 1, "received packet: from %s to %s (%d bytes)", hostPort(pkt.Src), hostPort(pkt.Dst), len(pkt.Data))
+	}
+	noSA := func() {
+		m.logf(log.NET, 1, "received packet: from %s to %s (%d bytes)", hostPort(pkt.Src), hostPort(pkt.Dst), len(pkt.Data))
+	}
 	msg, err := message.Parse(pkt.Data)
 	if err != nil {
+		noSA()
 		m.logf(log.ENC, 1, "could not parse %v message from %s: %v", h.Exchange, hostPort(pkt.Src), err)
 		if h.Exchange == message.ExchangeIKESAInit && h.IsRequest() && h.SPIr == 0 {
 			m.replyUnencrypted(pkt, h, message.NotifyPayloadFor(err))
@@ -190,13 +198,15 @@ func (m *Manager) Receive(pkt Packet) {
 		m.mu.RUnlock()
 		if s == nil {
 			if h.MessageID != 0 {
+				noSA()
 				return
 			}
 			if s = m.newResponder(pkt, msg); s == nil {
+				noSA()
 				return
 			}
 		}
-		if !s.actor.post(func(s *IKESA) { s.handle(pkt, msg) }) {
+		if !s.actor.post(func(s *IKESA) { recv(s); s.handle(pkt, msg) }) {
 			// the SA died since the lookup (e.g. after INVALID_KE_PAYLOAD):
 			// this is a new attempt
 			m.mu.Lock()
@@ -205,7 +215,9 @@ func (m *Manager) Receive(pkt Packet) {
 			}
 			m.mu.Unlock()
 			if s = m.newResponder(pkt, msg); s != nil {
-				s.actor.post(func(s *IKESA) { s.handle(pkt, msg) })
+				s.actor.post(func(s *IKESA) { recv(s); s.handle(pkt, msg) })
+			} else {
+				noSA()
 			}
 		}
 		return
@@ -218,11 +230,13 @@ func (m *Manager) Receive(pkt Packet) {
 	s := m.bySPI[local]
 	m.mu.RUnlock()
 	if s == nil {
+		noSA()
 		m.logf(log.MGR, 1, "ignoring %v %s %d, no IKE_SA found for SPIs %016x_i %016x_r", h.Exchange,
 			map[bool]string{true: "response", false: "request"}[h.IsResponse()], h.MessageID, h.SPIi, h.SPIr)
 		return
 	}
-	if !s.actor.post(func(s *IKESA) { s.handle(pkt, msg) }) {
+	if !s.actor.post(func(s *IKESA) { recv(s); s.handle(pkt, msg) }) {
+		noSA()
 		m.logf(log.MGR, 2, "IKE_SA %016x is going away, packet dropped", local)
 	}
 }
