@@ -20,11 +20,11 @@ import (
 
 // Kernel is a fake kernel.IPsec and kernel.Net.
 type Kernel struct {
-	mu       sync.Mutex // guards everything below
-	nextSPI  uint32
-	calls    []string
-	sas      map[kernel.SAID]*kernel.SA
-	usage    map[kernel.SAID]kernel.Usage
+	mu      sync.Mutex // guards everything below
+	nextSPI uint32
+	calls   []string
+	sas     map[kernel.SAID]*kernel.SA
+	usage   map[kernel.SAID]kernel.Usage
 	// policies are reference counted per selector, as kernel backends
 	// must do: a rekeyed CHILD_SA installs the same selectors before the
 	// old one removes its own. The last one added is in force.
