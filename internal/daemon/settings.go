@@ -40,5 +40,6 @@ func coreSettings(s *config.Settings) sa.Settings {
 	st.InstallRoutes = s.GetBool("charon.install_routes", st.InstallRoutes)
 	st.RouteTable = uint32(s.GetInt("charon.routing_table", int(st.RouteTable)))
 	st.ReplayWindow = uint32(s.GetInt("charon.replay_window", int(st.ReplayWindow)))
+	st.RSAPSS = s.GetBool("charon.rsa_pss", st.RSAPSS)
 	return st
 }

@@ -46,6 +46,7 @@ type Settings struct {
 	InstallRoutes      bool          // charon.install_routes (yes)
 	RouteTable         uint32        // charon.routing_table (220)
 	ReplayWindow       uint32        // charon.replay_window (32)
+	RSAPSS             bool          // charon.rsa_pss (no)
 }
 
 // DefaultSettings are charon 5.9.8's defaults.

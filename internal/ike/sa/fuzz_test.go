@@ -94,3 +94,5 @@ func FuzzResponder(f *testing.F) {
 		}
 	})
 }
+
+func equalStable(a, b stable) bool { return reflect.DeepEqual(a, b) }

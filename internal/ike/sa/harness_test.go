@@ -99,6 +99,8 @@ func (s *syncBuffer) String() string {
 }
 
 type testEnv struct {
+	// keyTypes chooses a host's key ("ecdsa" by default, "rsa", "ed25519")
+	keyTypes map[string]string
 	t        *testing.T
 	pki      *testPKI
 	settings func(*Settings) // adjusts the hosts' settings
@@ -149,7 +151,7 @@ func (e *testEnv) addHost(name, addr, ipsecConf, secrets string, seed uint64) *h
 	t := e.t
 	a := netip.MustParseAddr(addr)
 	h := &host{t: t, name: name, addr: a, kernel: fake.New(uint32(seed)<<24|1, a), logBuf: &syncBuffer{},
-		dir: e.pki.hostDir(t, name)}
+		dir: e.pki.hostDirKey(t, name, e.keyTypes[name])}
 	c, ds := config.ParseIPsecConf(nil, filepath.Join(h.dir, "ipsec.conf"), []byte(ipsecConf))
 	if config.HasErrors(ds) {
 		t.Fatalf("%s: %v", name, ds)

@@ -1,9 +1,12 @@
 package sa
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -24,6 +27,8 @@ type testPKI struct {
 	caKey  *ecdsa.PrivateKey
 	ca     *x509.Certificate
 	serial int64
+	// serials of the certificates issued, by host name (last one)
+	serials map[string]int64
 }
 
 var (
@@ -45,15 +50,17 @@ func newTestPKI(t *testing.T) *testPKI {
 			panic(err)
 		}
 		ca, _ := x509.ParseCertificate(der)
-		sharedPKI = &testPKI{caKey: key, ca: ca, serial: 1}
+		sharedPKI = &testPKI{caKey: key, ca: ca, serial: 1, serials: map[string]int64{}}
 	})
 	return sharedPKI
 }
 
-// hostDir makes an /etc for a host: ipsec.d with the CA, the host's
+// hostDirKey makes an /etc for a host: ipsec.d with the CA, the host's
 // certificate (SAN <host>.strongswan.org, or <host>@strongswan.org for the
 // roadwarriors carol and dave) and its unencrypted key.
-func (p *testPKI) hostDir(t *testing.T, name string) string {
+// hostDirKey is hostDir with a key of the given type: "ecdsa" (P-256,
+// the default), "rsa" (2048 bits) or "ed25519".
+func (p *testPKI) hostDirKey(t *testing.T, name, keyType string) string {
 	dir := t.TempDir()
 	san := name + ".strongswan.org"
 	tmpl := &x509.Certificate{
@@ -68,16 +75,31 @@ func (p *testPKI) hostDir(t *testing.T, name string) string {
 		tmpl.DNSNames = []string{san}
 	}
 	tmpl.Subject = pkix.Name{Country: []string{"CH"}, Organization: []string{"strongSwan Project"}, CommonName: san}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var signer crypto.Signer
+	var kder []byte
+	ktype := "EC PRIVATE KEY"
+	switch keyType {
+	case "rsa":
+		k, _ := rsa.GenerateKey(rand.Reader, 2048)
+		signer, kder, ktype = k, x509.MarshalPKCS1PrivateKey(k), "RSA PRIVATE KEY"
+	case "ed25519":
+		_, k, _ := ed25519.GenerateKey(rand.Reader)
+		signer, ktype = k, "PRIVATE KEY"
+		kder, _ = x509.MarshalPKCS8PrivateKey(k)
+	default:
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		signer = k
+		kder, _ = x509.MarshalECPrivateKey(k)
+	}
 	p.mu.Lock()
 	p.serial++
 	tmpl.SerialNumber = big.NewInt(p.serial)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	p.serials[name] = p.serial
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, signer.Public(), p.caKey)
 	p.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	kder, _ := x509.MarshalECPrivateKey(key)
 	write := func(rel, typ string, b []byte) {
 		path := filepath.Join(dir, "ipsec.d", rel)
 		os.MkdirAll(filepath.Dir(path), 0o755)
@@ -88,12 +110,45 @@ func (p *testPKI) hostDir(t *testing.T, name string) string {
 	os.MkdirAll(filepath.Join(dir, "ipsec.d", "crls"), 0o755)
 	write("cacerts/strongswanCert.pem", "CERTIFICATE", p.ca.Raw)
 	write("certs/"+name+"Cert.pem", "CERTIFICATE", der)
-	write("private/"+name+"Key.pem", "EC PRIVATE KEY", kder)
+	write("private/"+name+"Key.pem", ktype, kder)
 	return dir
 }
 
 // keySecret is the ipsec.secrets line for a host's key.
 func keySecret(name string) string { return ": ECDSA " + name + "Key.pem\n" }
+
+// keySecretType is the ipsec.secrets line for a key of the given type.
+func keySecretType(name, keyType string) string {
+	switch keyType {
+	case "rsa":
+		return ": RSA " + name + "Key.pem\n"
+	case "ed25519":
+		return ": PKCS8 " + name + "Key.pem\n"
+	}
+	return keySecret(name)
+}
+
+// revoke writes a CRL into dir that revokes the last certificates issued
+// to the named hosts.
+func (p *testPKI) revoke(t *testing.T, dir string, names ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var entries []x509.RevocationListEntry
+	for _, n := range names {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: big.NewInt(p.serials[n]),
+			RevocationTime: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		NextUpdate: time.Date(2039, 1, 1, 0, 0, 0, 0, time.UTC), RevokedCertificateEntries: entries,
+	}, p.ca, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ipsec.d", "crls", "test.crl"), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 var _ = strings.TrimSpace
 

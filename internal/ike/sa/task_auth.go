@@ -90,7 +90,7 @@ func (s *IKESA) authenticate(a *cfg.Auth, octets []byte) (*message.Auth, error) 
 			return nil, fmt.Errorf("no private key found for '%s': %v", s.LocalID, err)
 		}
 		s.localCert, s.localKey, s.localChain = cert, key, chain
-		method, data, params, err := auth.SignAuth(key, octets, s.PeerExt.SigHashes, auth.SignOptions{})
+		method, data, params, err := auth.SignAuth(key, octets, s.PeerExt.SigHashes, auth.SignOptions{RSAPSS: s.env.Settings.RSAPSS, Rand: s.env.Rand})
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +182,7 @@ func plural(n int) string {
 // source such as RADIUS; without one a group constraint fails).
 func (s *IKESA) checkConstraints(a *cfg.Auth) error {
 	if len(a.Groups) > 0 && !s.memberOf(a.Groups) {
-		return fmt.Errorf("constraint check failed: group membership to one of %v required", a.Groups)
+		return fmt.Errorf("constraint check failed: group membership to '%s' required", a.Groups[0])
 	}
 	return nil
 }
@@ -266,7 +266,7 @@ func (t *ikeAuth) processResponse(m *message.Message) Status {
 	s.RemoteID = identity.FromPayload(uint8(idr.IDType), idr.Data)
 	ra := s.Peer.RemoteAuth[0]
 	if ra.ID.Matches(s.RemoteID) == identity.MatchNone {
-		s.logf(log.CFG, 1, "constraint check failed: identity '%s' required", ra.ID)
+		s.logf(log.CFG, 1, "constraint check failed: identity '%s' required ", ra.ID)
 		return Failed
 	}
 	octets, err := crypto.AuthOctets(s.Keys.PRF, s.InitResponse, s.Ni, s.Keys.SKpr, idBody(idr))
