@@ -259,8 +259,11 @@ func TestIKERekeyWhileChildRekey(t *testing.T) {
 func TestCreateChildWhileIKERekeying(t *testing.T) {
 	e, moon, sun := establishNet(t, "\treauth=no\n", "\treauth=no\n")
 	done := make(chan error, 1)
+	// a second CHILD_SA config (another conn's), not a duplicate of the first
+	second := *moon.conf.Peers[0].Children[0]
+	second.Name = "second"
 	e.both(message.ExchangeCreateChildSA, moon, sun, func(s *IKESA) {
-		s.InitiateChild(s.Peer.Children[0], func(err error) { done <- err })
+		s.InitiateChild(&second, func(err error) { done <- err })
 	}, func(s *IKESA) { s.Rekey() })
 	if !sun.logHas("unable to create CHILD_SA while rekeying IKE_SA") ||
 		!moon.logHas("creating CHILD_SA failed, trying again in") {

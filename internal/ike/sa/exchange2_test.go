@@ -247,3 +247,38 @@ func TestPSKSelection(t *testing.T) {
 		t.Fatal("moon did not use the best-matching PSK")
 	}
 }
+
+// TestUpReusesIKESA: ipsec up of a conn whose IKE_SA is established uses
+// that IKE_SA (charon.reuse_ikesa) and, as charon, creates no duplicate
+// of an installed CHILD_SA; a CHILD_SA that was closed is recreated on it.
+func TestUpReusesIKESA(t *testing.T) {
+	e := newTestEnv(t)
+	moon := e.addHost("moon", "192.168.0.1", moonNet, netPSK, 1)
+	sun := e.addHost("sun", "192.168.0.2", sunNet, netPSK, 2)
+	if err := moon.up("net-net"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if err := moon.up("net-net"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if moon.mgr.Count() != 1 || sun.mgr.Count() != 1 || len(moon.established()[0].Children) != 1 {
+		t.Fatalf("IKE_SAs: moon %d, sun %d", moon.mgr.Count(), sun.mgr.Count())
+	}
+	if !moon.logHas("not establishing CHILD_SA net-net{2} due to existing duplicate {1} with SPIs") {
+		t.Fatal("duplicate CHILD_SA not refused as charon does")
+	}
+	sn := moon.established()[0]
+	moon.mgr.Post(sn.UniqueID, func(s *IKESA) { s.DeleteChild(s.Children[0]) })
+	e.settle()
+	if err := moon.up("net-net"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	if moon.mgr.Count() != 1 || len(moon.established()[0].Children) != 1 ||
+		!moon.logHas("generating CREATE_CHILD_SA request 3 [ SA No TSi TSr ]") {
+		t.Fatal("CHILD_SA not recreated on the existing IKE_SA")
+	}
+	crossCheck(t, moon, sun)
+}

@@ -379,6 +379,19 @@ func (m *Manager) Initiate(name string, started func(id uint32), done func(err e
 	if len(p.Children) == 0 {
 		return fmt.Errorf("no CHILD_SA config for '%s'", name)
 	}
+	if m.env.Settings.ReuseIKESA {
+		// charon.reuse_ikesa: a CHILD_SA for a conn whose IKE_SA is up is
+		// created on that IKE_SA
+		if s := m.establishedFor(name); s != nil {
+			if started != nil {
+				started(s.UniqueID)
+			}
+			child := p.Children[0]
+			if s.actor.post(func(s *IKESA) { s.InitiateChild(child, done) }) {
+				return nil
+			}
+		}
+	}
 	s, err := m.newSA(true)
 	if err != nil {
 		return err
@@ -395,6 +408,24 @@ func (m *Manager) Initiate(name string, started func(id uint32), done func(err e
 	m.start(s)
 	s.actor.post(func(s *IKESA) { s.tm.initiate() })
 	return nil
+}
+
+// establishedFor returns an established IKE_SA of the named conn we can
+// reuse, nil if there is none.
+func (m *Manager) establishedFor(name string) *IKESA {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var best *IKESA
+	for _, s := range m.bySPI {
+		sn := s.actor.snap.Load()
+		if sn == nil || sn.Name != name || sn.State != StateEstablished {
+			continue
+		}
+		if best == nil || s.UniqueID > best.UniqueID {
+			best = s
+		}
+	}
+	return best
 }
 
 // Post runs f on the IKE_SA with the given unique ID; false if not found.

@@ -152,6 +152,18 @@ func (t *childCreate) buildRequest(m *message.Message) Status {
 	if t.config == nil {
 		return Success
 	}
+	if t.child == nil && t.rekeys == nil && m.Exchange == message.ExchangeCreateChildSA {
+		if dup := t.duplicate(); dup != nil {
+			// as charon's check_for_duplicate: an installed CHILD_SA of the
+			// same config and selectors already exists
+			s.logf(log.IKE, 1, "not establishing CHILD_SA %s{%d} due to existing duplicate {%d} with SPIs %08x_i %08x_o and TS %s === %s",
+				t.config.Name, s.mgr.nextChildID.Add(1), dup.UniqueID, dup.SPIIn, dup.SPIOut,
+				kernel.FormatTSList(dup.Local), kernel.FormatTSList(dup.Remote))
+			m.Exchange = 0
+			s.notifyWaiters(nil)
+			return Success
+		}
+	}
 	if t.child == nil {
 		if err := t.newChild(); err != nil {
 			s.logf(log.IKE, 1, "%v", err)
@@ -539,4 +551,25 @@ func (t *childCreate) buildResponse(m *message.Message) Status {
 		s.queueChildDeleteSPI(c.Proto, c.SPIIn)
 	}
 	return Success
+}
+
+// duplicate returns an installed CHILD_SA that makes this one redundant,
+// as charon's check_for_duplicate: the same config and, where the new one
+// has a static reqid (configured, or a trap's), the same reqid.
+func (t *childCreate) duplicate() *ChildSA {
+	s := t.s
+	static := t.useReqID
+	if static == 0 {
+		static = t.config.ReqID
+	}
+	for _, c := range s.Children {
+		if c.Config != t.config || c.State != ChildInstalled {
+			continue
+		}
+		if static != 0 && c.ReqID != static {
+			continue
+		}
+		return c
+	}
+	return nil
 }
