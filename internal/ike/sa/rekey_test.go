@@ -3,6 +3,7 @@ package sa
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,5 +157,48 @@ func TestDPD(t *testing.T) {
 	}
 	if moon.mgr.Count() != 0 || len(moon.kernel.SAs()) != 0 || !moon.logHas("giving up after 5 retransmits") {
 		t.Fatalf("dead peer not cleared: %d SAs", moon.mgr.Count())
+	}
+}
+
+type updownCounter struct {
+	mu       sync.Mutex
+	up, down int
+}
+
+func (u *updownCounter) ChildUpDown(_ *IKESA, _ *ChildSA, up bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if up {
+		u.up++
+	} else {
+		u.down++
+	}
+}
+
+func (u *updownCounter) get() (int, int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.up, u.down
+}
+
+// TestUpDownEventsAcrossRekey: like charon, a CHILD_SA rekey raises no up
+// or down events (updown scripts run once per tunnel, not per rekey).
+func TestUpDownEventsAcrossRekey(t *testing.T) {
+	e, moon, _ := establishNet(t, "", "")
+	cnt := &updownCounter{}
+	id := moon.established()[0].UniqueID
+	moon.mgr.Post(id, func(s *IKESA) { s.env.Bus.Subscribe(cnt) })
+	e.settle()
+	for i := 0; i < 2; i++ {
+		moon.mgr.Post(id, func(s *IKESA) { s.RekeyChild(s.Children[0]) })
+		e.settle()
+	}
+	if up, down := cnt.get(); up != 0 || down != 0 {
+		t.Fatalf("rekeys raised %d up and %d down events", up, down)
+	}
+	moon.mgr.Post(id, func(s *IKESA) { s.DeleteChild(s.Children[0]) })
+	e.settle()
+	if up, down := cnt.get(); up != 0 || down != 1 {
+		t.Fatalf("delete raised %d up and %d down events", up, down)
 	}
 }

@@ -385,8 +385,10 @@ func (t *childCreate) install() error {
 		c.SPIIn, c.SPIOut, kernel.FormatTSList(c.Local), kernel.FormatTSList(c.Remote))
 	s.scheduleChildLifetimes(c)
 	s.env.Bus.childKeys(s, c)
-	s.env.Bus.childUpDown(s, c, true)
 	if t.rekeys == nil {
+		// as charon: no up event for a rekeyed CHILD_SA (listeners learn
+		// of the rekey from the rekey hook)
+		s.env.Bus.childUpDown(s, c, true)
 		s.notifyWaiters(nil)
 	}
 	return nil
