@@ -22,6 +22,7 @@ import (
 	"github.com/goswan/goswan/internal/kernel/hostnet"
 	"github.com/goswan/goswan/internal/log"
 	"github.com/goswan/goswan/internal/socket"
+	"github.com/goswan/goswan/internal/updown"
 	"github.com/goswan/goswan/internal/version"
 
 	"crypto/rand"
@@ -65,6 +66,7 @@ type Daemon struct {
 	net     kernel.Net
 	mgr     *sa.Manager
 	sock    *socket.Socket
+	updown  *updown.Listener
 	st      atomic.Pointer[state]
 	// reloadMu serializes reload, rereadsecrets and rereadall
 	reloadMu sync.Mutex
@@ -129,6 +131,10 @@ func New(opts Options) (*Daemon, error) {
 	if d.mgr, err = sa.NewManager(env); err != nil {
 		return nil, err
 	}
+	// leftupdown scripts and leftfirewall rules
+	d.updown = updown.New(updown.Options{Log: d.log, Datapath: updown.TUN,
+		RoutingTable: settings.GetInt("charon.routing_table", 220), VPNLog: updown.SyslogVPN()})
+	env.Bus.Subscribe(d.updown)
 	sc := socket.Config{Port: env.Port, NATTPort: env.NATTPort,
 		IPv4: settings.GetBool("charon.plugins.socket-default.use_ipv4", true),
 		IPv6: settings.GetBool("charon.plugins.socket-default.use_ipv6", true)}
@@ -321,6 +327,7 @@ func (d *Daemon) shutdown() {
 		case <-time.After(2 * time.Second):
 		}
 		d.sock.Close()
+		d.updown.Close()
 		d.logf(log.DMN, 1, "charon stopped")
 		d.log.Flush()
 		close(d.done)
