@@ -20,12 +20,16 @@ import (
 	"github.com/goswan/goswan/internal/kernel"
 	"github.com/goswan/goswan/internal/kernel/fake"
 	"github.com/goswan/goswan/internal/kernel/hostnet"
+	"github.com/goswan/goswan/internal/kernel/linuxnet"
+	"github.com/goswan/goswan/internal/kernel/xfrm"
 	"github.com/goswan/goswan/internal/log"
 	"github.com/goswan/goswan/internal/socket"
 	"github.com/goswan/goswan/internal/updown"
 	"github.com/goswan/goswan/internal/version"
 
 	"crypto/rand"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options say where the daemon finds its configuration and what it runs
@@ -67,6 +71,7 @@ type Daemon struct {
 	mgr     *sa.Manager
 	sock    *socket.Socket
 	updown  *updown.Listener
+	xfrm    bool // the XFRM backend is in use
 	st      atomic.Pointer[state]
 	// reloadMu serializes reload, rereadsecrets and rereadall
 	reloadMu sync.Mutex
@@ -92,9 +97,6 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, started: time.Now(), clock: clock.Real{},
 		kernel: opts.Kernel, net: opts.Net, done: make(chan struct{})}
-	if d.net == nil {
-		d.net = hostnet.Net{}
-	}
 	settings, ds := config.LoadSettings(nil, opts.StrongswanConf)
 	if config.HasErrors(ds) {
 		for _, e := range ds {
@@ -108,9 +110,9 @@ func New(opts Options) (*Daemon, error) {
 	}
 	u := version.Banner()
 	d.logf(log.DMN, 1, "Starting IKE charon daemon (%s)", u)
-	if d.kernel == nil {
-		d.logf(log.KNL, 1, "no IPsec kernel backend with a datapath available: CHILD_SAs are negotiated and kept in memory only")
-		d.kernel = fake.NewRandom()
+	datapath, err := d.setupKernel(settings)
+	if err != nil {
+		return nil, err
 	}
 	st, err := d.load(settings)
 	if err != nil {
@@ -132,7 +134,7 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	// leftupdown scripts and leftfirewall rules
-	d.updown = updown.New(updown.Options{Log: d.log, Datapath: updown.TUN,
+	d.updown = updown.New(updown.Options{Log: d.log, Datapath: datapath,
 		RoutingTable: settings.GetInt("charon.routing_table", 220), VPNLog: updown.SyslogVPN()})
 	env.Bus.Subscribe(d.updown)
 	sc := socket.Config{Port: env.Port, NATTPort: env.NATTPort,
@@ -155,7 +157,79 @@ func New(opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
+	if d.xfrm {
+		// the IKE sockets bypass IPsec policies; the kernel decapsulates
+		// ESP in UDP arriving on the NAT-T port
+		if err := d.sock.Control(func(fd int, v6 bool, port uint16) error {
+			family := unix.AF_INET
+			if v6 {
+				family = unix.AF_INET6
+			}
+			if err := xfrm.BypassSocket(fd, family); err != nil {
+				return err
+			}
+			if port == env.NATTPort {
+				return xfrm.EnableUDPDecap(fd)
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("setting up the IKE sockets for XFRM: %w", err)
+		}
+	}
 	return d, nil
+}
+
+// setupKernel picks the kernel backends: XFRM when the kernel can do ESP
+// (unless charon.plugins.kernel-libipsec.load asks for the userspace
+// datapath), and rtnetlink for addresses, routes and the routing rule.
+func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error) {
+	if d.net == nil {
+		ln, err := linuxnet.New(linuxnet.Options{
+			Table:              uint32(settings.GetInt("charon.routing_table", int(linuxnet.DefaultTable))),
+			RulePriority:       uint32(settings.GetInt("charon.routing_table_prio", int(linuxnet.DefaultRulePriority))),
+			FWMark:             settings.GetString("charon.plugins.kernel-netlink.fwmark", ""),
+			InstallVirtualIPOn: settings.GetString("charon.install_virtual_ip_on", ""),
+			Log:                d.log.With(log.Context{Thread: 0}),
+		})
+		if err != nil {
+			d.logf(log.KNL, 1, "rtnetlink unavailable (%v), using the host's addresses only", err)
+			d.net = hostnet.Net{}
+		} else {
+			d.net = ln
+			if settings.GetBool("charon.install_routes", true) {
+				if err := ln.EnsureRoutingRule(); err != nil {
+					d.logf(log.KNL, 1, "unable to install the routing rule: %v", err)
+				}
+			}
+		}
+	}
+	if d.kernel != nil {
+		return updown.TUN, nil
+	}
+	libipsec := settings.GetBool("charon.plugins.kernel-libipsec.load", false)
+	if !libipsec {
+		ok, err := xfrm.Supported()
+		if err != nil {
+			d.logf(log.KNL, 1, "probing the kernel's ESP support failed: %v", err)
+		}
+		if ok {
+			var routes xfrm.Router
+			if ln, isLN := d.net.(*linuxnet.Net); isLN && settings.GetBool("charon.install_routes", true) {
+				routes = ln
+			}
+			k, err := xfrm.New(xfrm.Options{Routes: routes, Log: d.log.With(log.Context{Thread: 0}),
+				PolicyUpdate: settings.GetBool("charon.plugins.kernel-netlink.policy_update", false)})
+			if err != nil {
+				return 0, err
+			}
+			d.kernel, d.xfrm = k, true
+			return updown.XFRM, nil
+		}
+		d.logf(log.KNL, 1, "the kernel has no ESP support")
+	}
+	d.logf(log.KNL, 1, "no IPsec kernel backend with a datapath available: CHILD_SAs are negotiated and kept in memory only")
+	d.kernel = fake.NewRandom()
+	return updown.TUN, nil
 }
 
 // resolve looks up a host name (left=/right=) via /etc/hosts and DNS.

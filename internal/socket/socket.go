@@ -268,3 +268,23 @@ func sourceOOB(src netip.Addr, v6 bool) []byte {
 	copy(b[unix.CmsgLen(0)+4:], a[:]) // ipi_spec_dst
 	return b
 }
+
+// Control calls f with the file descriptor of every open socket (its
+// family and port), e.g. to exempt the IKE sockets from IPsec policies or
+// to enable the kernel's UDP decapsulation on the NAT-T socket.
+func (s *Socket) Control(f func(fd int, v6 bool, port uint16) error) error {
+	for k, c := range s.conns {
+		rc, err := c.SyscallConn()
+		if err != nil {
+			return err
+		}
+		var ferr error
+		if err := rc.Control(func(fd uintptr) { ferr = f(int(fd), k.v6, k.port) }); err != nil {
+			return err
+		}
+		if ferr != nil {
+			return ferr
+		}
+	}
+	return nil
+}
