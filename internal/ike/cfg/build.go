@@ -71,7 +71,70 @@ func buildPeer(c *config.Conn, env Env) (*Peer, error) {
 		return nil, err
 	}
 	p.Children = []*Child{child}
+	buildVIPs(p, c, local, remote)
 	return p, nil
+}
+
+// buildVIPs sets the virtual IP requests and pools as stroke does: the
+// remote end's sourceip names pools, the local end's asks for addresses
+// (ignored when both are set: IKE negotiates one way only).
+func buildVIPs(p *Peer, c *config.Conn, local, remote *config.End) {
+	for _, s := range remote.SourceIPs {
+		switch s.Kind {
+		case config.SourceIPConfig, config.SourceIPConfig4, config.SourceIPConfig6:
+			p.Pools = append(p.Pools, c.Name)
+		case config.SourceIPPool:
+			p.Pools = append(p.Pools, s.Pool)
+		default:
+			p.Pools = append(p.Pools, s.Raw)
+		}
+		p.PoolSpecs = append(p.PoolSpecs, s)
+	}
+	for _, d := range remote.DNS {
+		if !d.Request {
+			p.DNS = append(p.DNS, d.Addr)
+		}
+	}
+	for _, d := range local.DNS {
+		if d.Request {
+			p.DNSRequests = append(p.DNSRequests, d.Addr)
+		}
+	}
+	if len(remote.SourceIPs) > 0 {
+		return
+	}
+	for _, s := range local.SourceIPs {
+		switch s.Kind {
+		case config.SourceIPConfig:
+			p.VIPs = append(p.VIPs, anyOfFamily(configFamily(local, remote)))
+		case config.SourceIPConfig4:
+			p.VIPs = append(p.VIPs, netip.IPv4Unspecified())
+		case config.SourceIPConfig6:
+			p.VIPs = append(p.VIPs, netip.IPv6Unspecified())
+		case config.SourceIPAddr:
+			p.VIPs = append(p.VIPs, s.Addr)
+		}
+	}
+}
+
+func anyOfFamily(v6 bool) netip.Addr {
+	if v6 {
+		return netip.IPv6Unspecified()
+	}
+	return netip.IPv4Unspecified()
+}
+
+// configFamily guesses the family of a %config request as stroke does:
+// that of the local subnet, else the remote subnet, else the first local
+// address. It reports IPv6.
+func configFamily(local, remote *config.End) bool {
+	for _, sub := range []string{local.Subnet, remote.Subnet} {
+		if sub != "" {
+			return !strings.Contains(sub, ".")
+		}
+	}
+	host, _, _ := strings.Cut(local.Host, ",")
+	return strings.Contains(host, ":")
 }
 
 func anyHost(hs []config.HostSpec) bool {

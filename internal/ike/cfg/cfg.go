@@ -120,6 +120,19 @@ type Peer struct {
 	UniqueIDs   config.UniqueIDs
 	// Origin is the conn's position in ipsec.conf.
 	Origin config.Pos
+	// VIPs are the virtual IPs we ask for (leftsourceip=): an
+	// unspecified address asks for any of that family (%config).
+	VIPs []netip.Addr
+	// Pools name the pools the peer's virtual IPs come from
+	// (rightsourceip=): the conn name for %config, NAME for %NAME, the
+	// CIDR or range as written for in-memory pools. PoolSpecs are the
+	// entries they were made of, for the daemon to create the pools.
+	Pools     []string
+	PoolSpecs []config.SourceIP
+	// DNS are the DNS servers handed to the peer (rightdns=);
+	// DNSRequests the families we ask for (leftdns=%config4/6).
+	DNS         []netip.Addr
+	DNSRequests []netip.Addr
 }
 
 // Config is the set of peer configs the daemon runs with.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goswan/goswan/internal/clock"
+	"github.com/goswan/goswan/internal/ike/attr"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/kernel"
 )
@@ -90,4 +91,7 @@ type Env struct {
 	// Port and NATTPort are the local IKE ports (charon.port, port_nat_t).
 	Port, NATTPort uint16
 	Bus            *Bus
+	// Attrs hands out virtual IPs and attributes and applies received
+	// ones (nil: none).
+	Attrs *attr.Manager
 }

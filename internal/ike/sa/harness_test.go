@@ -19,6 +19,7 @@ import (
 
 	"github.com/goswan/goswan/internal/clock"
 	"github.com/goswan/goswan/internal/config"
+	"github.com/goswan/goswan/internal/ike/attr"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/kernel/fake"
 	"github.com/goswan/goswan/internal/log"
@@ -107,6 +108,8 @@ type testEnv struct {
 	clock    *clock.Fake
 	net      *testNet
 	hosts    map[string]*host
+	// attrs are the attribute managers of hosts (by name) that have one
+	attrs map[string]*attr.Manager
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -197,6 +200,7 @@ func (e *testEnv) addHost(name, addr, ipsecConf, secrets string, seed uint64) *h
 		Creds:  func() Creds { return h.creds },
 		Config: func() *cfg.Config { return h.conf },
 		Send:   e.net.send, Port: 500, NATTPort: 4500, Bus: &Bus{},
+		Attrs: e.attrs[name],
 	}
 	m, err := NewManager(env)
 	if err != nil {

@@ -96,6 +96,12 @@ type IKESA struct {
 	// (RFC 4478) instead of reauthenticating itself.
 	PeerVIPs         []netip.Addr
 	EAPAuthenticated bool
+	// EAPIdentity is the peer's EAP identity, if it sent one.
+	EAPIdentity identity.ID
+	// MyVIPs are the virtual IPs assigned to us and installed on the
+	// host; handled the attributes handlers applied (DNS servers...).
+	MyVIPs  []netip.Addr
+	handled []handledAttr
 	// origInitiator: we initiated the first IKE_SA of this connection
 	// (kept across rekeyings, charon's COND_ORIGINAL_INITIATOR).
 	origInitiator bool

@@ -48,6 +48,7 @@ func (s *IKESA) queueIKEInit(children ...childSpec) {
 	tm.queue(newCertPre(s, true))
 	tm.queue(newIKEAuth(s, true))
 	tm.queue(newCertPost(s, true))
+	tm.queue(newIKEConfig(s, true))
 	for _, f := range s.mgr.factories {
 		for _, t := range f(s, true, message.ExchangeIKEAuth) {
 			tm.queue(t)
@@ -73,7 +74,7 @@ func (s *IKESA) responderTasks(m *message.Message) []Task {
 			return nil
 		}
 		ts = []Task{newIKEInit(s, false), newNATD(s, false), newCertPre(s, false),
-			newIKEAuth(s, false), newCertPost(s, false)}
+			newIKEAuth(s, false), newCertPost(s, false), newIKEConfig(s, false)}
 		for _, f := range s.mgr.factories {
 			ts = append(ts, f(s, false, m.Exchange)...)
 		}
@@ -266,6 +267,11 @@ func (s *IKESA) reestablish() bool {
 	for _, c := range specs {
 		s.logf(log.IKE, 1, "restarting CHILD_SA %s", c.config.Name)
 	}
+	// if we have virtual IPs, the new IKE_SA asks for them again (the
+	// host keeps them meanwhile: the backend counts the references)
+	for _, v := range s.MyVIPs {
+		n.addMyVIP(v)
+	}
 	n.queueIKEInit(append(specs, pending...)...)
 	if len(pending) > 0 {
 		n.waiters, s.waiters = s.waiters, nil
@@ -316,10 +322,15 @@ func (s *IKESA) finish(pending []func(*IKESA)) {
 			t.Stop()
 		}
 	}
+	// attributes first (handlers see the IKE_SA), then the CHILD_SAs,
+	// then the virtual IPs their routes use
+	s.releaseAttributes()
 	for _, c := range s.Children {
 		s.uninstallChild(c, c.State != ChildRekeyed)
 	}
 	s.Children = nil
+	s.clearMyVIPs()
+	s.releasePeerVIPs()
 	s.mgr.unregister(s)
 	// what was posted meanwhile runs on the destroyed SA (its waiters and
 	// OnDestroy callbacks must hear about it)

@@ -28,8 +28,10 @@ type Snapshot struct {
 	Established         time.Time
 	RekeyAt, ReauthAt   time.Time
 	Children            []ChildSnapshot
-	Queued, Active      []string
-	Passive             []string
+	// MyVIPs and PeerVIPs are the virtual IPs of the two ends.
+	MyVIPs, PeerVIPs []netip.Addr
+	Queued, Active   []string
+	Passive          []string
 }
 
 // ChildSnapshot is the status of one CHILD_SA.
@@ -74,6 +76,8 @@ func (s *IKESA) snapshot() *Snapshot {
 	for _, c := range s.Children {
 		sn.Children = append(sn.Children, c.snapshot())
 	}
+	sn.MyVIPs = append(sn.MyVIPs, s.MyVIPs...)
+	sn.PeerVIPs = append(sn.PeerVIPs, s.PeerVIPs...)
 	for _, q := range s.tm.queued {
 		sn.Queued = append(sn.Queued, q.task.Type().String())
 	}

@@ -27,6 +27,8 @@ type childCreate struct {
 	secret           []byte
 	proposals        []*crypto.Proposal // what we sent (initiator)
 	tsi, tsr         []kernel.TS        // what we sent / what we selected
+	recvTSi, recvTSr []kernel.TS        // what the initiator sent (responder)
+	wantTransport    bool               // the initiator asked for transport mode
 	received         []*crypto.Proposal
 	selected         *crypto.Proposal
 	transport        bool
@@ -179,8 +181,17 @@ func (t *childCreate) buildRequest(m *message.Message) Status {
 	for _, p := range t.proposals {
 		p.Protocol = crypto.Protocol(protoID(t.child.Proto))
 	}
-	t.tsi = resolveTS(t.config.Local, s.Local.Addr())
-	t.tsr = resolveTS(t.config.Remote, s.Remote.Addr())
+	localHosts := s.dynamicHosts(true)
+	if t.rekeys == nil && s.Peer != nil && len(s.Peer.VIPs) > 0 {
+		// we want a virtual IP: propose the whole family and let the
+		// responder narrow it to the address it assigns
+		localHosts = nil
+		for _, v := range s.Peer.VIPs {
+			localHosts = append(localHosts, anyOfFamily(v))
+		}
+	}
+	t.tsi = resolveTSHosts(t.config.Local, localHosts)
+	t.tsr = resolveTSHosts(t.config.Remote, s.dynamicHosts(false))
 	m.Payloads = append(m.Payloads, &message.SA{Proposals: toWire(t.proposals)})
 	if m.Exchange == message.ExchangeCreateChildSA {
 		if t.nonce == nil {
@@ -402,13 +413,34 @@ func (t *childCreate) selectConfig(tsi, tsr []kernel.TS) *cfg.Child {
 		return nil
 	}
 	for _, c := range s.Peer.Children {
-		local := resolveTS(c.Local, s.Local.Addr())
-		remote := resolveTS(c.Remote, s.Remote.Addr())
+		local := resolveTSHosts(c.Local, s.dynamicHosts(true))
+		remote := resolveTSHosts(c.Remote, s.dynamicHosts(false))
 		if len(narrow(local, tsr)) > 0 && len(narrow(remote, tsi)) > 0 {
 			return c
 		}
 	}
 	return nil
+}
+
+// selectTS picks the config by the received selectors (if none is set)
+// and narrows them (responder); false sets TS_UNACCEPTABLE.
+func (t *childCreate) selectTS() bool {
+	s := t.s
+	tsi, tsr := t.recvTSi, t.recvTSr
+	if t.config == nil {
+		t.config = t.selectConfig(tsi, tsr)
+	}
+	if t.config != nil {
+		local := narrow(resolveTSHosts(t.config.Local, s.dynamicHosts(true)), tsr)
+		remote := narrow(resolveTSHosts(t.config.Remote, s.dynamicHosts(false)), tsi)
+		if len(local) > 0 && len(remote) > 0 {
+			t.tsi, t.tsr = remote, local
+			return true
+		}
+	}
+	s.logf(log.CFG, 1, "traffic selectors %s === %s unacceptable", kernel.FormatTSList(tsr), kernel.FormatTSList(tsi))
+	t.errType = message.NotifyTSUnacceptable
+	return false
 }
 
 func (t *childCreate) processRequest(m *message.Message) Status {
@@ -435,33 +467,32 @@ func (t *childCreate) processRequest(m *message.Message) Status {
 		}
 	}
 	t.received = fromWire(sap.Proposals)
-	if t.config == nil {
-		t.config = t.selectConfig(tsi, tsr)
-	}
-	if t.config == nil {
-		s.logf(log.CFG, 1, "traffic selectors %s === %s unacceptable", kernel.FormatTSList(tsr), kernel.FormatTSList(tsi))
-		t.errType = message.NotifyTSUnacceptable
+	t.recvTSi, t.recvTSr = tsi, tsr
+	t.wantTransport = m.Notify(message.NotifyUseTransportMode) != nil
+	if m.Exchange == message.ExchangeIKEAuth {
+		// selectors and proposal are chosen when the response is built:
+		// the config payload may assign the peer a virtual IP first
 		return NeedMore
 	}
-	local := narrow(resolveTS(t.config.Local, s.Local.Addr()), tsr)
-	remote := narrow(resolveTS(t.config.Remote, s.Remote.Addr()), tsi)
-	if len(local) == 0 || len(remote) == 0 {
-		s.logf(log.CFG, 1, "traffic selectors %s === %s unacceptable", kernel.FormatTSList(tsr), kernel.FormatTSList(tsi))
-		t.errType = message.NotifyTSUnacceptable
+	np, _ := m.Payload(message.PayloadNonce).(*message.Nonce)
+	if np == nil {
+		t.errType = message.NotifyInvalidSyntax
 		return NeedMore
 	}
-	t.tsi, t.tsr = remote, local
-	if m.Exchange == message.ExchangeCreateChildSA {
-		np, _ := m.Payload(message.PayloadNonce).(*message.Nonce)
-		if np == nil {
-			t.errType = message.NotifyInvalidSyntax
-			return NeedMore
-		}
-		t.peerNonce = np.Data
-		t.peerKE, _ = m.Payload(message.PayloadKE).(*message.KE)
+	t.peerNonce = np.Data
+	t.peerKE, _ = m.Payload(message.PayloadKE).(*message.KE)
+	if t.selectTS() {
+		t.selectProposal(m.Exchange)
 	}
-	configured := t.proposalsFor(m.Exchange)
-	if m.Exchange == message.ExchangeCreateChildSA && t.peerKE == nil {
+	return NeedMore
+}
+
+// selectProposal picks the CHILD_SA proposal among the received ones
+// (responder); on failure it sets the notify to send.
+func (t *childCreate) selectProposal(x message.ExchangeType) bool {
+	s := t.s
+	configured := t.proposalsFor(x)
+	if x == message.ExchangeCreateChildSA && t.peerKE == nil {
 		// the peer does not want PFS: accept proposals without KE
 		for _, p := range configured {
 			p.Transforms = removeType(p.Transforms, crypto.TransformKE)
@@ -473,18 +504,18 @@ func (t *childCreate) processRequest(m *message.Message) Status {
 	if err != nil || len(sel.SPI) != 4 {
 		s.logf(log.IKE, 1, "no acceptable proposal found")
 		t.errType = message.NotifyNoProposalChosen
-		return NeedMore
+		return false
 	}
-	t.selected = sel
 	if ke, ok := sel.Get(crypto.TransformKE); ok && ke.ID != 0 {
 		if t.peerKE == nil || t.peerKE.Group != ke.ID {
 			t.errType = message.NotifyInvalidKEPayload
 			t.errData = []byte{byte(ke.ID >> 8), byte(ke.ID)}
-			return NeedMore
+			return false
 		}
 	}
-	t.transport = m.Notify(message.NotifyUseTransportMode) != nil && t.config.Mode == config.ModeTransport
-	return NeedMore
+	t.selected = sel
+	t.transport = t.wantTransport && t.config.Mode == config.ModeTransport
+	return true
 }
 
 func (t *childCreate) buildResponse(m *message.Message) Status {
@@ -502,6 +533,15 @@ func (t *childCreate) buildResponse(m *message.Message) Status {
 			s.logf(log.IKE, 1, "unable to create CHILD_SA while deleting IKE_SA")
 			m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyTemporaryFailure})
 			return Success
+		}
+	}
+	if m.Exchange == message.ExchangeIKEAuth {
+		if m.Notify(message.NotifyInternalAddressFailure) != nil || m.Notify(message.NotifyFailedCPRequired) != nil {
+			s.logf(log.IKE, 1, "configuration payload negotiation failed, no CHILD_SA built")
+			return Success
+		}
+		if t.received != nil && t.errType == 0 && t.selectTS() {
+			t.selectProposal(m.Exchange)
 		}
 	}
 	if t.errType != 0 {

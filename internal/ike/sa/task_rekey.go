@@ -656,7 +656,7 @@ func (s *IKESA) newRekeySA(initiator bool, spi uint64) *IKESA {
 		Initiator: initiator, Local: s.Local, Remote: s.Remote, LocalID: s.LocalID, RemoteID: s.RemoteID,
 		NATLocal: s.NATLocal, NATRemote: s.NATRemote, PeerExt: s.PeerExt,
 		Created: s.env.Clock.Now(), LocalAuthClass: s.LocalAuthClass, OtherAuthClass: s.OtherAuthClass,
-		PeerVIPs: s.PeerVIPs, EAPAuthenticated: s.EAPAuthenticated, Groups: s.Groups,
+		EAPAuthenticated: s.EAPAuthenticated, EAPIdentity: s.EAPIdentity, Groups: s.Groups,
 		origInitiator: s.origInitiator, authDone: true}
 	if initiator {
 		n.SPIi = spi
@@ -696,6 +696,10 @@ func (s *IKESA) establishRekeyed(n *IKESA) {
 		s.Remote.Addr(), s.RemoteID)
 	n.Local, n.Remote = s.Local, s.Remote
 	n.Children, s.Children = s.Children, nil
+	// virtual IPs and applied attributes move along
+	n.PeerVIPs, s.PeerVIPs = s.PeerVIPs, nil
+	n.MyVIPs, s.MyVIPs = s.MyVIPs, nil
+	n.handled, s.handled = s.handled, nil
 	for _, c := range n.Children {
 		// their timers ran on s
 		for _, t := range c.timers {

@@ -11,18 +11,63 @@ import (
 // resolveTS replaces dynamic selectors by the given host address
 // (keeping protocol and ports) and drops those of the other family.
 func resolveTS(ts []cfg.TS, host netip.Addr) []kernel.TS {
+	return resolveTSHosts(ts, []netip.Addr{host})
+}
+
+// resolveTSHosts replaces each dynamic selector by one per host (the
+// whole address family for an unspecified host, as when asking for a
+// virtual IP), keeping protocol and ports.
+func resolveTSHosts(ts []cfg.TS, hosts []netip.Addr) []kernel.TS {
 	out := make([]kernel.TS, 0, len(ts))
 	for _, t := range ts {
-		k := t.TS
-		if t.Dynamic {
-			k.Start, k.End = host, host
-		}
-		if !k.Start.IsValid() {
+		if !t.Dynamic {
+			if t.TS.Start.IsValid() {
+				out = append(out, t.TS)
+			}
 			continue
 		}
-		out = append(out, k)
+		for _, h := range hosts {
+			if !h.IsValid() {
+				continue
+			}
+			k := t.TS
+			k.Start, k.End = h, h
+			if h.IsUnspecified() {
+				k.End = lastOfFamily(h)
+			}
+			if !containsTS(out, k) {
+				out = append(out, k)
+			}
+		}
 	}
 	return out
+}
+
+func lastOfFamily(a netip.Addr) netip.Addr {
+	if a.Is4() {
+		return netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	}
+	var b [16]byte
+	for i := range b {
+		b[i] = 0xff
+	}
+	return netip.AddrFrom16(b)
+}
+
+// dynamicHosts are the addresses dynamic selectors stand for: our or the
+// peer's virtual IPs, else the IKE_SA's address (charon's
+// get_dynamic_hosts).
+func (s *IKESA) dynamicHosts(local bool) []netip.Addr {
+	if local {
+		if len(s.MyVIPs) > 0 {
+			return s.MyVIPs
+		}
+		return []netip.Addr{s.Local.Addr()}
+	}
+	if len(s.PeerVIPs) > 0 {
+		return s.PeerVIPs
+	}
+	return []netip.Addr{s.Remote.Addr()}
 }
 
 func toWireTS(ts []kernel.TS, responder bool) *message.TS {
@@ -140,4 +185,12 @@ func subsetOf(got, sent []kernel.TS) bool {
 		}
 	}
 	return true
+}
+
+// anyOfFamily is the unspecified address of a's family.
+func anyOfFamily(a netip.Addr) netip.Addr {
+	if a.Is4() {
+		return netip.IPv4Unspecified()
+	}
+	return netip.IPv6Unspecified()
 }

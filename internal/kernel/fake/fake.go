@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ type Kernel struct {
 	// old one removes its own. The last one added is in force.
 	policies map[string][]*kernel.Policy
 	addrs    []netip.Addr
-	vips     map[netip.Prefix]string
+	vips     map[netip.Prefix]*fakeVIP
 	routes   map[kernel.Route]bool
 	// Fail makes the named method ("AddSA", ...) return this error.
 	fail map[string]error
@@ -62,7 +63,7 @@ func New(spiBase uint32, addrs ...netip.Addr) *Kernel {
 		usage:     map[kernel.SAID]kernel.Usage{},
 		policies:  map[string][]*kernel.Policy{},
 		addrs:     addrs,
-		vips:      map[netip.Prefix]string{},
+		vips:      map[netip.Prefix]*fakeVIP{},
 		routes:    map[kernel.Route]bool{},
 		fail:      map[string]error{},
 		events:    make(chan kernel.Event, 64),
@@ -347,8 +348,32 @@ func (k *Kernel) AddVirtualIP(_ context.Context, ip netip.Prefix, iface string) 
 	if err := k.record("AddVirtualIP", "%v on %q", ip, iface); err != nil {
 		return err
 	}
-	k.vips[ip] = iface
+	if v := k.vips[ip]; v != nil {
+		// as the real backends: a virtual IP installed twice (a
+		// reauthentication) is counted, not added again
+		v.refs++
+		return nil
+	}
+	k.vips[ip] = &fakeVIP{iface: iface, refs: 1}
 	return nil
+}
+
+// fakeVIP is an installed virtual IP and its reference count.
+type fakeVIP struct {
+	iface string
+	refs  int
+}
+
+// VirtualIPs returns the installed virtual IPs, sorted.
+func (k *Kernel) VirtualIPs() []netip.Prefix {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]netip.Prefix, 0, len(k.vips))
+	for p := range k.vips {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	return out
 }
 
 func (k *Kernel) DelVirtualIP(_ context.Context, ip netip.Prefix) error {
@@ -356,6 +381,11 @@ func (k *Kernel) DelVirtualIP(_ context.Context, ip netip.Prefix) error {
 	defer k.mu.Unlock()
 	if err := k.record("DelVirtualIP", "%v", ip); err != nil {
 		return err
+	}
+	if v := k.vips[ip]; v != nil {
+		if v.refs--; v.refs > 0 {
+			return nil
+		}
 	}
 	delete(k.vips, ip)
 	return nil
