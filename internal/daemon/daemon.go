@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/goswan/goswan/internal/clock"
 	"github.com/goswan/goswan/internal/config"
 	"github.com/goswan/goswan/internal/credentials"
+	"github.com/goswan/goswan/internal/ike/attr"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/ike/sa"
 	"github.com/goswan/goswan/internal/kernel"
@@ -23,6 +25,7 @@ import (
 	"github.com/goswan/goswan/internal/kernel/linuxnet"
 	"github.com/goswan/goswan/internal/kernel/xfrm"
 	"github.com/goswan/goswan/internal/log"
+	resolvconf "github.com/goswan/goswan/internal/pool/resolve"
 	"github.com/goswan/goswan/internal/socket"
 	"github.com/goswan/goswan/internal/updown"
 	"github.com/goswan/goswan/internal/version"
@@ -72,6 +75,7 @@ type Daemon struct {
 	sock    *socket.Socket
 	updown  *updown.Listener
 	xfrm    bool // the XFRM backend is in use
+	attrs   *attr.Manager
 	st      atomic.Pointer[state]
 	// reloadMu serializes reload, rereadsecrets and rereadall
 	reloadMu sync.Mutex
@@ -129,6 +133,7 @@ func New(opts Options) (*Daemon, error) {
 		Port:     uint16(settings.GetInt("charon.port", 500)),
 		NATTPort: uint16(settings.GetInt("charon.port_nat_t", 4500)),
 		Bus:      &sa.Bus{},
+		Attrs:    d.setupAttributes(settings),
 	}
 	if d.mgr, err = sa.NewManager(env); err != nil {
 		return nil, err
@@ -230,6 +235,36 @@ func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error)
 	d.logf(log.KNL, 1, "no IPsec kernel backend with a datapath available: CHILD_SAs are negotiated and kept in memory only")
 	d.kernel = fake.NewRandom()
 	return updown.TUN, nil
+}
+
+// pluginEnabled says whether the plugin name is loaded, as charon
+// decides: charon.load lists the plugins if set, else each plugin's
+// charon.plugins.NAME.load (on by default for those strongSwan's
+// packages enable).
+func pluginEnabled(settings *config.Settings, name string, byDefault bool) bool {
+	if load := settings.GetString("charon.load", ""); load != "" {
+		for _, p := range strings.Fields(load) {
+			if strings.TrimSuffix(p, "!") == name {
+				return true
+			}
+		}
+		return false
+	}
+	return settings.GetBool("charon.plugins."+name+".load", byDefault)
+}
+
+// setupAttributes registers the attribute handlers and providers.
+func (d *Daemon) setupAttributes(settings *config.Settings) *attr.Manager {
+	m := &attr.Manager{}
+	d.attrs = m
+	if pluginEnabled(settings, "resolve", true) {
+		m.AddHandler(resolvconf.New(resolvconf.Options{
+			File:        settings.GetString("charon.plugins.resolve.file", resolvconf.DefaultFile),
+			IfacePrefix: settings.GetString("charon.plugins.resolve.resolvconf.iface_prefix", resolvconf.DefaultIfacePrefix),
+			Log:         d.log,
+		}))
+	}
+	return m
 }
 
 // resolve looks up a host name (left=/right=) via /etc/hosts and DNS.
