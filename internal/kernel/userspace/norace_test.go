@@ -1,0 +1,5 @@
+//go:build !race
+
+package userspace
+
+const raceEnabled = false
