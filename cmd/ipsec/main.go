@@ -62,7 +62,7 @@ ipsec.conf is, for start's check and completion), GOSWAN_START_TIMEOUT.`,
 		newListCmd("listcacerts", control.ListCACerts, "list the loaded CA certificates"),
 		newListCmd("listcrls", control.ListCRLs, "list the loaded CRLs"),
 		newListCmd("listall", control.ListAll, "list certificates, CA certificates, CRLs and what else the daemon lists"),
-		newLeasesCmd(),
+		newLeasesCmd(), newPoolCmd(),
 		newVersionCmd(), newConfigtestCmd(),
 	)
 	return root
