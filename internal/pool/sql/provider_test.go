@@ -406,3 +406,36 @@ func TestLoadFailures(t *testing.T) {
 		t.Errorf("%q", l)
 	}
 }
+
+// BenchmarkAcquireRelease leases and releases on one gateway, 16 peers at
+// a time.
+func BenchmarkAcquireRelease(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			db := open(b, be.uri(b))
+			p, err := NewProvider(db, Options{LeaseHistory: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			addPool(b, db, "bench", "10.3.0.1", "10.3.3.232", 0)
+			b.SetParallelism(8)
+			var n atomicCounter
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					s := sa(fmt.Sprintf("peer%d@example.org", n.next()%500), 1)
+					if a, ok := p.AcquireAddress([]string{"bench"}, s, any4); ok {
+						p.ReleaseAddress([]string{"bench"}, a, s)
+					}
+				}
+			})
+		})
+	}
+}
+
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *atomicCounter) next() int { c.mu.Lock(); defer c.mu.Unlock(); c.n++; return c.n }
