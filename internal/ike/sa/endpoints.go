@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/goswan/goswan/internal/config"
 	"github.com/goswan/goswan/internal/kernel"
@@ -69,19 +70,47 @@ func (s *IKESA) resolveEndpoints() error {
 
 // scheduleKeepalive sends NAT-T keepalives while we are behind a NAT.
 func (s *IKESA) scheduleKeepalive() {
-	d := s.env.Settings.KeepAlive
-	if d <= 0 {
+	if s.keepaliveArmed {
 		return
 	}
-	s.timers = append(s.timers, s.after(d, func(s *IKESA) {
-		if !s.NATLocal || s.state == StateDestroying {
-			return
+	s.sendKeepalive()
+}
+
+// sendKeepalive is charon's send_keepalive: a NAT-T keepalive if nothing
+// was sent to the peer for keep_alive seconds, then the next check
+// keep_alive after the last outbound packet.
+func (s *IKESA) sendKeepalive() {
+	d := s.env.Settings.KeepAlive
+	s.keepaliveArmed = false
+	if d <= 0 || !s.NATLocal || s.state == StateDestroying || s.state == StatePassive {
+		return
+	}
+	diff := elapsedSeconds(s.env.Clock.Now(), s.lastOutbound())
+	if diff >= d {
+		s.logf(log.IKE, 1, "sending keep alive to %s[%d]", s.Remote.Addr(), s.Remote.Port())
+		s.env.Send(Packet{Src: s.Local, Dst: s.Remote, Data: []byte{0xff}, Keepalive: true})
+		s.lastSent = s.env.Clock.Now()
+		diff = 0
+	}
+	s.keepaliveArmed = true
+	s.timers = append(s.timers, s.after(max(d-diff, 0), func(s *IKESA) { s.sendKeepalive() }))
+}
+
+// lastOutbound is the last time anything was sent to the peer: an IKE
+// message or traffic on an outbound CHILD_SA.
+func (s *IKESA) lastOutbound() time.Time {
+	last := s.lastSent
+	for _, c := range s.Children {
+		if !c.saInstalled[1] {
+			continue
 		}
-		if s.env.Clock.Now().Sub(s.lastSent) >= d {
-			s.env.Send(Packet{Src: s.Local, Dst: s.Remote, Data: []byte{0xff}, Keepalive: true})
+		u, err := s.env.Kernel.QuerySA(context.Background(), kernel.SAID{Src: c.LocalAddr.Addr(),
+			Dst: c.RemoteAddr.Addr(), SPI: c.SPIOut, Proto: c.Proto, Mark: markOf(c, false)})
+		if err == nil && u.LastUse.After(last) {
+			last = u.LastUse
 		}
-		s.scheduleKeepalive()
-	}))
+	}
+	return last
 }
 
 // updateHosts adopts the endpoints of an authenticated message when the

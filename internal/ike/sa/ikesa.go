@@ -131,6 +131,8 @@ type IKESA struct {
 	// lastRecv is when the last valid message arrived (DPD).
 	lastRecv time.Time
 	lastSent time.Time
+	// keepaliveArmed: the NAT-T keepalive timer runs
+	keepaliveArmed bool
 	// authentication state (IKE_AUTH)
 	peerCerts       []*x509.Certificate
 	localCert       *x509.Certificate

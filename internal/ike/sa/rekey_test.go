@@ -2,6 +2,7 @@ package sa
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,44 @@ func TestUpDownEventsAcrossRekey(t *testing.T) {
 	e.settle()
 	if up, down := cnt.get(); up != 0 || down != 1 {
 		t.Fatalf("delete raised %d up and %d down events", up, down)
+	}
+}
+
+// DPD probes every dpddelay on an idle tunnel even when each response
+// arrives a little after the check that sent the request (charon
+// reschedules at dpddelay minus the idle time, in whole seconds).
+func TestDPDCadence(t *testing.T) {
+	e, moon, _ := establishNet(t, "\tdpddelay=3s\n\tdpdaction=clear\n", "")
+	id := moon.established()[0].UniqueID
+	for i := 0; i < 10; i++ {
+		e.run(3 * time.Second)
+		// the response came in 150 ms after the request
+		moon.mgr.Post(id, func(s *IKESA) { s.lastRecv = s.env.Clock.Now().Add(150 * time.Millisecond) })
+		e.settle()
+	}
+	if n := strings.Count(moon.log(), "sending DPD request"); n != 10 {
+		t.Fatalf("%d DPD requests in 30 s with dpddelay=3s, want 10", n)
+	}
+}
+
+// NAT-T keepalives go out keep_alive seconds after the last packet sent
+// to the peer, and are logged as charon does.
+func TestKeepaliveInterval(t *testing.T) {
+	e := newTestEnv(t)
+	e.settings = func(s *Settings) { s.KeepAlive = 20 * time.Second }
+	moon := e.addHost("moon", "192.168.0.1", moonNet, netPSK, 1)
+	e.addHost("sun", "192.168.0.2", strings.Replace(sunNet, "right=192.168.0.1", "right=%any", 1), netPSK, 2)
+	e.net.nat = &natBox{inside: moon.addr, public: netip.MustParseAddr("192.168.0.254"), ports: map[uint16]uint16{500: 1025, 4500: 1026}}
+	if err := moon.up("net-net"); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	e.run(20 * time.Second)
+	if n := strings.Count(moon.log(), "sending keep alive to 192.168.0.2[4500]"); n != 1 {
+		t.Fatalf("%d keepalives logged keep_alive after IKE_AUTH, want 1", n)
+	}
+	e.run(20 * time.Second)
+	if n := strings.Count(moon.log(), "sending keep alive to"); n != 2 {
+		t.Fatalf("%d keepalives after 40 s, want 2", n)
 	}
 }

@@ -2,6 +2,7 @@ package sa
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/goswan/goswan/internal/config"
@@ -9,6 +10,7 @@ import (
 	"github.com/goswan/goswan/internal/ike/crypto"
 	"github.com/goswan/goswan/internal/ike/message"
 	"github.com/goswan/goswan/internal/kernel"
+	"github.com/goswan/goswan/internal/log"
 )
 
 // informationalTasks creates the responder tasks for an INFORMATIONAL
@@ -87,18 +89,38 @@ func (s *IKESA) scheduleDPD() {
 	if s.Peer == nil || s.Peer.DPDDelay <= 0 || s.Peer.DPDAction == config.ActionNone {
 		return
 	}
+	s.timers = append(s.timers, s.after(s.Peer.DPDDelay, func(s *IKESA) { s.dpdCheck() }))
+}
+
+// dpdCheck is charon's send_dpd: a DPD exchange if nothing arrived from
+// the peer for dpddelay and no exchange is under way; the next check
+// comes dpddelay after the last inbound traffic (in whole seconds, as
+// charon's monotonic clock counts).
+func (s *IKESA) dpdCheck() {
+	if s.state != StateEstablished || s.Peer == nil {
+		return
+	}
 	delay := s.Peer.DPDDelay
-	s.timers = append(s.timers, s.after(delay, func(s *IKESA) {
-		if s.state != StateEstablished {
-			return
-		}
-		idle := s.env.Clock.Now().Sub(s.lastInbound())
-		if idle >= delay && !s.tm.hasTask(TaskIKEDPD) {
+	var diff time.Duration
+	if s.tm.initiating.exchange == 0 && !s.tm.hasTask(TaskIKEDPD) {
+		diff = elapsedSeconds(s.env.Clock.Now(), s.lastInbound())
+		if diff >= delay {
+			s.logf(log.IKE, 1, "sending DPD request")
 			s.tm.queue(&dpd{s: s})
 			s.tm.initiate()
+			diff = 0
 		}
-		s.scheduleDPD()
-	}))
+	}
+	s.timers = append(s.timers, s.after(max(delay-diff, 0), func(s *IKESA) { s.dpdCheck() }))
+}
+
+// elapsedSeconds is now-last in whole seconds of the clock, as charon's
+// time_monotonic() differences.
+func elapsedSeconds(now, last time.Time) time.Duration {
+	if last.IsZero() {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(now.Unix()-last.Unix()) * time.Second
 }
 
 // lastInbound is the last time anything arrived from the peer: an IKE
