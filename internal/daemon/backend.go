@@ -145,6 +145,7 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		return err
 	}
 	d.st.Store(st)
+	d.attrs.reload(settings, old.peers, st.peers)
 	for _, p := range old.peers.Peers {
 		if p.Auto == config.AutoRoute && st.peers.Peer(p.Name) == nil {
 			d.mgr.Unroute(p.Name)
@@ -208,7 +209,7 @@ func (d *Daemon) List(ctx context.Context, opt control.ListOptions, w io.Writer)
 
 // Leases implements ipsec leases (pools arrive with a later version).
 func (d *Daemon) Leases(ctx context.Context, pool, address string) (*control.Leases, error) {
-	return nil, control.ErrUnsupported
+	return &control.Leases{Pools: d.attrs.mem.Leases(pool, address)}, nil
 }
 
 // Shutdown implements ipsec stop.

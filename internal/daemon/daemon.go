@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,16 +17,15 @@ import (
 	"github.com/goswan/goswan/internal/clock"
 	"github.com/goswan/goswan/internal/config"
 	"github.com/goswan/goswan/internal/credentials"
-	"github.com/goswan/goswan/internal/ike/attr"
 	"github.com/goswan/goswan/internal/ike/cfg"
 	"github.com/goswan/goswan/internal/ike/sa"
 	"github.com/goswan/goswan/internal/kernel"
 	"github.com/goswan/goswan/internal/kernel/fake"
 	"github.com/goswan/goswan/internal/kernel/hostnet"
 	"github.com/goswan/goswan/internal/kernel/linuxnet"
+	"github.com/goswan/goswan/internal/kernel/userspace"
 	"github.com/goswan/goswan/internal/kernel/xfrm"
 	"github.com/goswan/goswan/internal/log"
-	resolvconf "github.com/goswan/goswan/internal/pool/resolve"
 	"github.com/goswan/goswan/internal/socket"
 	"github.com/goswan/goswan/internal/updown"
 	"github.com/goswan/goswan/internal/version"
@@ -75,8 +75,14 @@ type Daemon struct {
 	sock    *socket.Socket
 	updown  *updown.Listener
 	xfrm    bool // the XFRM backend is in use
-	attrs   *attr.Manager
-	st      atomic.Pointer[state]
+	// engine is the userspace datapath, if in use; sockMark the mark of
+	// the IKE sockets; ownKernel/ownNet: the backends were made here
+	// (closed at shutdown)
+	engine            *userspace.Engine
+	sockMark          uint32
+	ownKernel, ownNet bool
+	attrs             attributes
+	st                atomic.Pointer[state]
 	// reloadMu serializes reload, rereadsecrets and rereadall
 	reloadMu sync.Mutex
 
@@ -118,6 +124,7 @@ func New(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.setupAttributes(settings)
 	st, err := d.load(settings)
 	if err != nil {
 		return nil, err
@@ -133,7 +140,7 @@ func New(opts Options) (*Daemon, error) {
 		Port:     uint16(settings.GetInt("charon.port", 500)),
 		NATTPort: uint16(settings.GetInt("charon.port_nat_t", 4500)),
 		Bus:      &sa.Bus{},
-		Attrs:    d.setupAttributes(settings),
+		Attrs:    d.attrs.mgr,
 	}
 	if d.mgr, err = sa.NewManager(env); err != nil {
 		return nil, err
@@ -142,15 +149,14 @@ func New(opts Options) (*Daemon, error) {
 	d.updown = updown.New(updown.Options{Log: d.log, Datapath: datapath,
 		RoutingTable: settings.GetInt("charon.routing_table", 220), VPNLog: updown.SyslogVPN()})
 	env.Bus.Subscribe(d.updown)
+	d.setupFarp(settings, env.Bus)
 	sc := socket.Config{Port: env.Port, NATTPort: env.NATTPort,
 		IPv4: settings.GetBool("charon.plugins.socket-default.use_ipv4", true),
 		IPv6: settings.GetBool("charon.plugins.socket-default.use_ipv6", true)}
-	if mark := settings.GetString("charon.plugins.socket-default.fwmark", ""); mark != "" {
-		var v uint32
-		if _, err := fmt.Sscanf(mark, "0x%x", &v); err != nil {
-			fmt.Sscanf(mark, "%d", &v)
-		}
-		sc.Mark = v
+	sc.Mark = d.sockMark
+	if d.engine != nil {
+		eng := d.engine
+		sc.RecvESP = func(src, dst netip.AddrPort, b []byte) { eng.HandleUDPESP(src, dst, b) }
 	}
 	if d.sock, err = socket.Open(sc); err != nil {
 		if sc.IPv6 {
@@ -184,15 +190,59 @@ func New(opts Options) (*Daemon, error) {
 	return d, nil
 }
 
+// defaultESPMark marks the IKE and ESP sockets when the userspace
+// datapath runs and strongswan.conf sets no socket-default.fwmark: the
+// routing rule keeps marked packets out of table 220, whose routes lead
+// into the TUN device, so our own IKE and ESP packets to a peer inside a
+// remote subnet do not loop (strongSwan's libipsec needs the admin to set
+// this up; we do it ourselves).
+const defaultESPMark = 0x42
+
+// parseMark parses a fwmark setting ("0x42", "66", "0x42/0xff"); the mask
+// is ignored.
+func parseMark(s string) uint32 {
+	s, _, _ = strings.Cut(strings.TrimPrefix(strings.TrimSpace(s), "!"), "/")
+	var v uint32
+	if _, err := fmt.Sscanf(s, "0x%x", &v); err != nil {
+		fmt.Sscanf(s, "%d", &v)
+	}
+	return v
+}
+
 // setupKernel picks the kernel backends: XFRM when the kernel can do ESP
 // (unless charon.plugins.kernel-libipsec.load asks for the userspace
-// datapath), and rtnetlink for addresses, routes and the routing rule.
+// datapath), else the userspace ESP datapath over a TUN device; and
+// rtnetlink for addresses, routes and the routing rule.
 func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error) {
+	useXFRM := false
+	if d.kernel == nil && !settings.GetBool("charon.plugins.kernel-libipsec.load", false) {
+		ok, err := xfrm.Supported()
+		if err != nil {
+			d.logf(log.KNL, 1, "probing the kernel's ESP support failed: %v", err)
+		}
+		if !ok {
+			d.logf(log.KNL, 1, "the kernel has no ESP support, using the userspace datapath")
+		}
+		useXFRM = ok
+	}
+	userspaceDP := d.kernel == nil && !useXFRM
+	ruleMark := settings.GetString("charon.plugins.kernel-netlink.fwmark", "")
+	d.sockMark = parseMark(settings.GetString("charon.plugins.socket-default.fwmark", ""))
+	if userspaceDP && d.sockMark == 0 {
+		d.sockMark = defaultESPMark
+		if ruleMark == "" {
+			ruleMark = fmt.Sprintf("!0x%x", defaultESPMark)
+		}
+		d.logf(log.KNL, 2, "marking IKE and ESP sockets with 0x%x to keep them out of routing table %d",
+			defaultESPMark, settings.GetInt("charon.routing_table", int(linuxnet.DefaultTable)))
+	}
+	installRoutes := settings.GetBool("charon.install_routes", true)
+	table := uint32(settings.GetInt("charon.routing_table", int(linuxnet.DefaultTable)))
 	if d.net == nil {
 		ln, err := linuxnet.New(linuxnet.Options{
-			Table:              uint32(settings.GetInt("charon.routing_table", int(linuxnet.DefaultTable))),
+			Table:              table,
 			RulePriority:       uint32(settings.GetInt("charon.routing_table_prio", int(linuxnet.DefaultRulePriority))),
-			FWMark:             settings.GetString("charon.plugins.kernel-netlink.fwmark", ""),
+			FWMark:             ruleMark,
 			InstallVirtualIPOn: settings.GetString("charon.install_virtual_ip_on", ""),
 			Log:                d.log.With(log.Context{Thread: 0}),
 		})
@@ -200,8 +250,8 @@ func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error)
 			d.logf(log.KNL, 1, "rtnetlink unavailable (%v), using the host's addresses only", err)
 			d.net = hostnet.Net{}
 		} else {
-			d.net = ln
-			if settings.GetBool("charon.install_routes", true) {
+			d.net, d.ownNet = ln, true
+			if installRoutes {
 				if err := ln.EnsureRoutingRule(); err != nil {
 					d.logf(log.KNL, 1, "unable to install the routing rule: %v", err)
 				}
@@ -211,60 +261,41 @@ func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error)
 	if d.kernel != nil {
 		return updown.TUN, nil
 	}
-	libipsec := settings.GetBool("charon.plugins.kernel-libipsec.load", false)
-	if !libipsec {
-		ok, err := xfrm.Supported()
+	ln, _ := d.net.(*linuxnet.Net)
+	if useXFRM {
+		var routes xfrm.Router
+		if ln != nil && installRoutes {
+			routes = ln
+		}
+		k, err := xfrm.New(xfrm.Options{Routes: routes, Log: d.log.With(log.Context{Thread: 0}),
+			PolicyUpdate: settings.GetBool("charon.plugins.kernel-netlink.policy_update", false)})
 		if err != nil {
-			d.logf(log.KNL, 1, "probing the kernel's ESP support failed: %v", err)
+			return 0, err
 		}
-		if ok {
-			var routes xfrm.Router
-			if ln, isLN := d.net.(*linuxnet.Net); isLN && settings.GetBool("charon.install_routes", true) {
-				routes = ln
-			}
-			k, err := xfrm.New(xfrm.Options{Routes: routes, Log: d.log.With(log.Context{Thread: 0}),
-				PolicyUpdate: settings.GetBool("charon.plugins.kernel-netlink.policy_update", false)})
-			if err != nil {
-				return 0, err
-			}
-			d.kernel, d.xfrm = k, true
-			return updown.XFRM, nil
-		}
-		d.logf(log.KNL, 1, "the kernel has no ESP support")
+		d.kernel, d.ownKernel, d.xfrm = k, true, true
+		return updown.XFRM, nil
 	}
-	d.logf(log.KNL, 1, "no IPsec kernel backend with a datapath available: CHILD_SAs are negotiated and kept in memory only")
-	d.kernel = fake.NewRandom()
+	uc := userspace.Config{
+		MTU:          settings.GetInt("charon.plugins.kernel-libipsec.mtu", userspace.DefaultMTU),
+		FwMark:       d.sockMark,
+		SendUDP:      func(src, dst netip.AddrPort, pkt []byte) error { return d.sock.SendESP(src, dst, pkt) },
+		NoRoutes:     !installRoutes,
+		RoutingTable: table,
+		Log:          d.log,
+	}
+	if ln != nil {
+		uc.Router = ln
+	} else {
+		uc.InstallRule = installRoutes
+	}
+	eng, err := userspace.New(uc)
+	if err != nil {
+		d.logf(log.KNL, 1, "the userspace datapath is unavailable (%v): CHILD_SAs are negotiated and kept in memory only", err)
+		d.kernel = fake.NewRandom()
+		return updown.TUN, nil
+	}
+	d.kernel, d.ownKernel, d.engine = eng, true, eng
 	return updown.TUN, nil
-}
-
-// pluginEnabled says whether the plugin name is loaded, as charon
-// decides: charon.load lists the plugins if set, else each plugin's
-// charon.plugins.NAME.load (on by default for those strongSwan's
-// packages enable).
-func pluginEnabled(settings *config.Settings, name string, byDefault bool) bool {
-	if load := settings.GetString("charon.load", ""); load != "" {
-		for _, p := range strings.Fields(load) {
-			if strings.TrimSuffix(p, "!") == name {
-				return true
-			}
-		}
-		return false
-	}
-	return settings.GetBool("charon.plugins."+name+".load", byDefault)
-}
-
-// setupAttributes registers the attribute handlers and providers.
-func (d *Daemon) setupAttributes(settings *config.Settings) *attr.Manager {
-	m := &attr.Manager{}
-	d.attrs = m
-	if pluginEnabled(settings, "resolve", true) {
-		m.AddHandler(resolvconf.New(resolvconf.Options{
-			File:        settings.GetString("charon.plugins.resolve.file", resolvconf.DefaultFile),
-			IfacePrefix: settings.GetString("charon.plugins.resolve.resolvconf.iface_prefix", resolvconf.DefaultIfacePrefix),
-			Log:         d.log,
-		}))
-	}
-	return m
 }
 
 // resolve looks up a host name (left=/right=) via /etc/hosts and DNS.
@@ -325,6 +356,12 @@ func (d *Daemon) load(settings *config.Settings) (*state, error) {
 	}
 	cfg.Resolver = resolveAll
 	for _, p := range peers.Peers {
+		// stroke makes the in-memory pools of rightsourceip= as it adds
+		// the connection
+		p.Pools = d.attrs.mem.AddConn(p.Name, p.PoolSpecs, p.DNS)
+		if slices.Contains(p.Pools, "dhcp") {
+			d.ensureDHCP(settings)
+		}
 		d.logf(log.CFG, 1, "added configuration '%s'", p.Name)
 	}
 	crl := credentials.CRLPolicyNo
@@ -437,6 +474,13 @@ func (d *Daemon) shutdown() {
 		}
 		d.sock.Close()
 		d.updown.Close()
+		if d.ownKernel {
+			d.kernel.Close()
+		}
+		if d.ownNet {
+			d.net.Close()
+		}
+		d.attrs.close()
 		d.logf(log.DMN, 1, "charon stopped")
 		d.log.Flush()
 		close(d.done)

@@ -32,6 +32,23 @@ import (
 type loopNet struct {
 	kernel.Net
 	addr netip.Addr
+	vips *sync.Map // virtual IPs installed (prefix -> true)
+}
+
+func (n loopNet) AddVirtualIP(_ context.Context, ip netip.Prefix, _ string) error {
+	n.vips.Store(ip, true)
+	return nil
+}
+
+func (n loopNet) DelVirtualIP(_ context.Context, ip netip.Prefix) error {
+	n.vips.Delete(ip)
+	return nil
+}
+
+func (n loopNet) virtualIPs() []string {
+	var out []string
+	n.vips.Range(func(k, _ any) bool { out = append(out, k.(netip.Prefix).String()); return true })
+	return out
 }
 
 func (n loopNet) Addresses(context.Context) ([]netip.Addr, error) { return []netip.Addr{n.addr}, nil }
@@ -70,6 +87,12 @@ func (s *syncBuf) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freeUDPPort(t *testing.T) int {
@@ -126,11 +149,14 @@ conn net
 	os.MkdirAll(filepath.Join(dir, "ipsec.d", "crls"), 0o755)
 	write("ipsec.conf", conf)
 	write("ipsec.secrets", "@a @b : PSK \"daemon test secret\"\n")
-	write("strongswan.conf", fmt.Sprintf("charon {\n  port = %d\n  port_nat_t = %d\n  plugins {\n    socket-default {\n      use_ipv6 = no\n    }\n  }\n}\n", port, natt))
+	// the ARP proxy stays off (it would answer on the host's real
+	// interfaces) and DNS servers go to a file of the test
+	write("strongswan.conf", fmt.Sprintf("charon {\n  port = %d\n  port_nat_t = %d\n  plugins {\n    socket-default {\n      use_ipv6 = no\n    }\n    farp {\n      load = no\n    }\n    resolve {\n      file = %s\n    }\n  }\n}\n",
+		port, natt, filepath.Join(dir, "resolv.conf")))
 	out := &syncBuf{}
 	logger := log.New(log.Options{Foreground: true, Stdout: out, SyslogPath: "/nonexistent"})
 	d, err := New(Options{ConfDir: dir, StrongswanConf: filepath.Join(dir, "strongswan.conf"), Logger: logger,
-		Kernel: fake.New(spiBase, netip.MustParseAddr(self)), Net: loopNet{addr: netip.MustParseAddr(self)}})
+		Kernel: fake.New(spiBase, netip.MustParseAddr(self)), Net: loopNet{addr: netip.MustParseAddr(self), vips: &sync.Map{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +259,8 @@ func TestDaemonsOverLoopback(t *testing.T) {
 	if err := a.d.Initiate(ctx, "net", "net", &lines{}); err == nil {
 		t.Fatal("established with a changed secret")
 	}
-	if _, err := a.d.Leases(ctx, "", ""); !errors.Is(err, control.ErrUnsupported) {
-		t.Fatalf("leases: %v", err)
+	if l, err := a.d.Leases(ctx, "", ""); err != nil || len(l.Pools) != 0 {
+		t.Fatalf("leases without pools: %+v, %v", l, err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/goswan/goswan/internal/identity"
 	"github.com/goswan/goswan/internal/ike/message"
+	"github.com/goswan/goswan/internal/log"
 )
 
 // SA is what providers and handlers learn of the IKE_SA they serve.
@@ -27,6 +28,16 @@ type SA struct {
 	// Groups are the groups the peer was authorized for (RADIUS
 	// Filter-Id/Class, ...).
 	Groups []string
+}
+
+// LogContext is the log context of the IKE_SA, for providers and
+// handlers to log as part of its exchange (and `ipsec up` to show).
+func (s SA) LogContext() log.Context { return LogContext(s.UniqueID, s.Name) }
+
+// LogContext is the log context of the IKE_SA with that unique ID and
+// name: charon's thread number is simulated from the ID.
+func LogContext(uniqueID uint32, name string) log.Context {
+	return log.Context{Thread: int(uniqueID%15) + 1, Name: name, UniqueID: uniqueID}
 }
 
 // Attribute is one configuration attribute.

@@ -90,11 +90,7 @@ func buildVIPs(p *Peer, c *config.Conn, local, remote *config.End) {
 		}
 		p.PoolSpecs = append(p.PoolSpecs, s)
 	}
-	for _, d := range remote.DNS {
-		if !d.Request {
-			p.DNS = append(p.DNS, d.Addr)
-		}
-	}
+	p.DNS = remote.DNS
 	for _, d := range local.DNS {
 		if d.Request {
 			p.DNSRequests = append(p.DNSRequests, d.Addr)

@@ -129,9 +129,9 @@ type Peer struct {
 	// entries they were made of, for the daemon to create the pools.
 	Pools     []string
 	PoolSpecs []config.SourceIP
-	// DNS are the DNS servers handed to the peer (rightdns=);
-	// DNSRequests the families we ask for (leftdns=%config4/6).
-	DNS         []netip.Addr
+	// DNS are the rightdns= entries, served to the peer by the pools'
+	// provider; DNSRequests the families we ask for (leftdns=%config4/6).
+	DNS         []config.DNSServer
 	DNSRequests []netip.Addr
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"fmt"
+	"github.com/goswan/goswan/internal/ike/attr"
 	"io"
 	"net/netip"
 	"time"
@@ -183,7 +184,7 @@ func (s *IKESA) label() string {
 }
 
 func (s *IKESA) logCtx() log.Context {
-	return log.Context{Thread: int(s.UniqueID%15) + 1, Name: s.Name(), UniqueID: s.UniqueID}
+	return attr.LogContext(s.UniqueID, s.Name())
 }
 
 func (s *IKESA) logf(group log.Group, level log.Level, format string, args ...any) {

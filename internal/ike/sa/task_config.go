@@ -238,18 +238,7 @@ func (t *ikeConfig) buildResponse(m *message.Message) Status {
 		m.Payloads = append(m.Payloads, &message.Notify{NotifyType: message.NotifyFailedCPRequired})
 		return Success
 	}
-	var attrs []attr.Attribute
-	attrs = append(attrs, s.env.Attrs.Attributes(pools, s.attrSA(), assigned)...)
-	if s.Peer != nil {
-		// rightdns=
-		for _, d := range s.Peer.DNS {
-			if d.Is4() {
-				attrs = append(attrs, message.IP4Attr(message.CPInternalIP4DNS, d))
-			} else {
-				attrs = append(attrs, message.IP6Attr(message.CPInternalIP6DNS, d, -1))
-			}
-		}
-	}
+	attrs := s.env.Attrs.Attributes(pools, s.attrSA(), assigned)
 	for _, a := range attrs {
 		if cp == nil {
 			cp = &message.CP{CfgType: message.CfgReply}

@@ -450,7 +450,7 @@ func (p *Provider) await(ex *exchange, d time.Duration, accept func(reply) bool)
 	}
 }
 
-func logCtx(sa attr.SA) log.Context { return log.Context{Name: sa.Name, UniqueID: sa.UniqueID} }
+func logCtx(sa attr.SA) log.Context { return sa.LogContext() }
 
 // enroll obtains a lease for the peer: DISCOVER until an OFFER arrives,
 // then REQUEST until the ACK (strongSwan's dhcp_socket enroll()).

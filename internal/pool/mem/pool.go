@@ -247,10 +247,8 @@ func idKey(id identity.ID) string {
 	return string(b)
 }
 
-// saContext is the log context of an IKE_SA, as the daemon derives it.
-func saContext(sa attr.SA) log.Context {
-	return log.Context{Thread: int(sa.UniqueID%15) + 1, Name: sa.Name, UniqueID: sa.UniqueID}
-}
+// saContext is the log context of an IKE_SA.
+func saContext(sa attr.SA) log.Context { return sa.LogContext() }
 
 // entryFor returns id's entry, creating it; mu must be held.
 func (p *Pool) entryFor(key string, id identity.ID) *entry {

@@ -72,9 +72,9 @@ func New(o Options) *Handler {
 	return h
 }
 
-func (h *Handler) logf(lv log.Level, format string, args ...any) {
+func (h *Handler) logf(sa attr.SA, lv log.Level, format string, args ...any) {
 	if h.opts.Log != nil {
-		h.opts.Log.Log(log.IKE, lv, log.Context{}, format, args...)
+		h.opts.Log.Log(log.IKE, lv, sa.LogContext(), format, args...)
 	}
 }
 
@@ -97,7 +97,7 @@ func dnsAddr(a attr.Attribute) (netip.Addr, bool) {
 }
 
 // Handle installs a DNS server.
-func (h *Handler) Handle(_ attr.SA, a attr.Attribute) bool {
+func (h *Handler) Handle(sa attr.SA, a attr.Attribute) bool {
 	ip, ok := dnsAddr(a)
 	if !ok {
 		return false
@@ -105,19 +105,19 @@ func (h *Handler) Handle(_ attr.SA, a attr.Attribute) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if n := h.refs[ip]; n > 0 {
-		h.logf(1, "DNS server %s already installed, increasing refcount", ip)
+		h.logf(sa, 1, "DNS server %s already installed, increasing refcount", ip)
 		h.refs[ip] = n + 1
 		return true
 	}
 	var err error
 	if h.resolvconf {
-		err = h.invokeResolvconf(ip, true)
+		err = h.invokeResolvconf(sa, ip, true)
 	} else {
-		err = h.writeNameserver(ip)
+		err = h.writeNameserver(sa, ip)
 	}
 	if err != nil {
-		h.logf(2, "%v", err)
-		h.logf(1, "adding DNS server failed")
+		h.logf(sa, 2, "%v", err)
+		h.logf(sa, 1, "adding DNS server failed")
 		return false
 	}
 	h.refs[ip] = 1
@@ -125,7 +125,7 @@ func (h *Handler) Handle(_ attr.SA, a attr.Attribute) bool {
 }
 
 // Release removes a DNS server once no IKE_SA uses it.
-func (h *Handler) Release(_ attr.SA, a attr.Attribute) {
+func (h *Handler) Release(sa attr.SA, a attr.Attribute) {
 	ip, ok := dnsAddr(a)
 	if !ok {
 		return
@@ -137,19 +137,19 @@ func (h *Handler) Release(_ attr.SA, a attr.Attribute) {
 	case n == 0:
 		return
 	case n > 1:
-		h.logf(1, "DNS server %s still used, decreasing refcount", ip)
+		h.logf(sa, 1, "DNS server %s still used, decreasing refcount", ip)
 		h.refs[ip] = n - 1
 		return
 	}
 	delete(h.refs, ip)
 	if h.resolvconf {
-		if err := h.invokeResolvconf(ip, false); err != nil {
-			h.logf(2, "%v", err)
+		if err := h.invokeResolvconf(sa, ip, false); err != nil {
+			h.logf(sa, 2, "%v", err)
 		}
 		return
 	}
-	if err := h.removeNameserver(ip); err != nil {
-		h.logf(1, "removing DNS server %s failed: %v", ip, err)
+	if err := h.removeNameserver(sa, ip); err != nil {
+		h.logf(sa, 1, "removing DNS server %s failed: %v", ip, err)
 	}
 }
 
@@ -204,7 +204,7 @@ func writeFile(path string, data []byte) error {
 	return nil
 }
 
-func (h *Handler) writeNameserver(ip netip.Addr) error {
+func (h *Handler) writeNameserver(sa attr.SA, ip netip.Addr) error {
 	old, err := os.ReadFile(h.opts.File)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -212,11 +212,11 @@ func (h *Handler) writeNameserver(ip netip.Addr) error {
 	if err := writeFile(h.opts.File, append([]byte(line(ip)), old...)); err != nil {
 		return err
 	}
-	h.logf(1, "installing DNS server %s to %s", ip, h.opts.File)
+	h.logf(sa, 1, "installing DNS server %s to %s", ip, h.opts.File)
 	return nil
 }
 
-func (h *Handler) removeNameserver(ip netip.Addr) error {
+func (h *Handler) removeNameserver(sa attr.SA, ip netip.Addr) error {
 	old, err := os.ReadFile(h.opts.File)
 	if err != nil {
 		return err
@@ -237,11 +237,11 @@ func (h *Handler) removeNameserver(ip netip.Addr) error {
 	if !removed {
 		return nil
 	}
-	h.logf(1, "removing DNS server %s from %s", ip, h.opts.File)
+	h.logf(sa, 1, "removing DNS server %s from %s", ip, h.opts.File)
 	return writeFile(h.opts.File, out.Bytes())
 }
 
-func (h *Handler) invokeResolvconf(ip netip.Addr, install bool) error {
+func (h *Handler) invokeResolvconf(sa attr.SA, ip netip.Addr, install bool) error {
 	flag := "-d"
 	if install {
 		flag = "-a"
@@ -252,7 +252,7 @@ func (h *Handler) invokeResolvconf(ip netip.Addr, install bool) error {
 	}
 	out, err := cmd.CombinedOutput()
 	if s := strings.TrimSpace(string(out)); s != "" {
-		h.logf(1, "resolvconf: %s", s)
+		h.logf(sa, 1, "resolvconf: %s", s)
 	}
 	if err != nil {
 		if install {
@@ -262,9 +262,9 @@ func (h *Handler) invokeResolvconf(ip netip.Addr, install bool) error {
 		return fmt.Errorf("resolvconf %s %s%s: %w", flag, h.opts.IfacePrefix, ip, err)
 	}
 	if install {
-		h.logf(1, "installing DNS server %s via resolvconf", ip)
+		h.logf(sa, 1, "installing DNS server %s via resolvconf", ip)
 	} else {
-		h.logf(1, "removing DNS server %s via resolvconf", ip)
+		h.logf(sa, 1, "removing DNS server %s via resolvconf", ip)
 	}
 	return nil
 }

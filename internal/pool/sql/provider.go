@@ -139,9 +139,7 @@ func (p *Provider) context() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), p.opt.Timeout)
 }
 
-func saContext(sa attr.SA) log.Context {
-	return log.Context{Thread: int(sa.UniqueID%15) + 1, Name: sa.Name, UniqueID: sa.UniqueID}
-}
+func saContext(sa attr.SA) log.Context { return sa.LogContext() }
 
 // dbError logs a failed database operation (charon's sql plugins log at
 // LIB level 1 too).
