@@ -146,20 +146,20 @@ func (d *Daemon) Reload(ctx context.Context) error {
 	}
 	d.st.Store(st)
 	d.attrs.reload(settings, old.peers, st.peers)
-	for _, p := range old.peers.Peers {
-		if p.Auto == config.AutoRoute && st.peers.Peer(p.Name) == nil {
-			d.mgr.Unroute(p.Name)
+	for _, c := range old.peers.Conns {
+		if p, _ := st.peers.Lookup(c.Name); c.Auto == config.AutoRoute && p == nil {
+			d.mgr.Unroute(c.Name)
 		}
 	}
-	for _, p := range st.peers.Peers {
-		if old.peers.Peer(p.Name) != nil {
+	for _, c := range st.peers.Conns {
+		if p, _ := old.peers.Lookup(c.Name); p != nil {
 			continue
 		}
-		switch p.Auto {
+		switch c.Auto {
 		case config.AutoStart:
-			d.mgr.Initiate(p.Name, nil, nil)
+			d.mgr.Initiate(c.Name, nil, nil)
 		case config.AutoRoute:
-			d.mgr.Route(p.Name)
+			d.mgr.Route(c.Name)
 		}
 	}
 	return nil

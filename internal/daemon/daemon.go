@@ -355,9 +355,14 @@ func (d *Daemon) load(settings *config.Settings) (*state, error) {
 		d.logf(log.CFG, 1, "%v", e)
 	}
 	cfg.Resolver = resolveAll
-	for _, p := range peers.Peers {
+	for _, c := range peers.Conns {
+		if c.Merged {
+			d.logf(log.CFG, 1, "added child to existing configuration '%s'", c.Peer.Name)
+			continue
+		}
 		// stroke makes the in-memory pools of rightsourceip= as it adds
 		// the connection
+		p := c.Peer
 		p.Pools = d.attrs.mem.AddConn(p.Name, p.PoolSpecs, p.DNS)
 		if slices.Contains(p.Pools, "dhcp") {
 			d.ensureDHCP(settings)
@@ -434,19 +439,19 @@ func (d *Daemon) kernelEvents(ctx context.Context) {
 // ones, as starter does after loading them.
 func (d *Daemon) startConns() {
 	st := d.st.Load()
-	for _, p := range st.peers.Peers {
-		if p.Auto == config.AutoRoute {
-			d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "received stroke: route '%s'", p.Name)
-			if err := d.mgr.Route(p.Name); err != nil {
-				d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "routing CHILD_SA '%s' failed: %v", p.Name, err)
+	for _, c := range st.peers.Conns {
+		if c.Auto == config.AutoRoute {
+			d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "received stroke: route '%s'", c.Name)
+			if err := d.mgr.Route(c.Name); err != nil {
+				d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "routing CHILD_SA '%s' failed: %v", c.Name, err)
 			}
 		}
-		if p.Auto != config.AutoStart {
+		if c.Auto != config.AutoStart {
 			continue
 		}
-		d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "received stroke: initiate '%s'", p.Name)
-		if err := d.mgr.Initiate(p.Name, nil, nil); err != nil {
-			d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "initiating '%s' failed: %v", p.Name, err)
+		d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "received stroke: initiate '%s'", c.Name)
+		if err := d.mgr.Initiate(c.Name, nil, nil); err != nil {
+			d.log.Log(log.CFG, 1, log.Context{Thread: 1}, "initiating '%s' failed: %v", c.Name, err)
 		}
 	}
 }

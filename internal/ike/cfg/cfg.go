@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"time"
 
 	"github.com/goswan/goswan/internal/config"
@@ -138,6 +139,59 @@ type Peer struct {
 // Config is the set of peer configs the daemon runs with.
 type Config struct {
 	Peers []*Peer
+	// Conns are the conns in ipsec.conf order with the peer config and
+	// CHILD_SA config each became: conns that differ only in what belongs
+	// to a CHILD_SA share the peer config of the first (stroke adds them
+	// as children of an existing configuration).
+	Conns []Conn
+}
+
+// Conn is one conn of ipsec.conf as the daemon runs it.
+type Conn struct {
+	Name  string
+	Peer  *Peer
+	Child *Child
+	Auto  config.Auto
+	// Merged: the conn became a child of an earlier conn's peer config.
+	Merged bool
+}
+
+// Lookup finds a conn by name as stroke's initiate and route do: the
+// peer config of that name and its child config of that name, else the
+// child config of that name in any peer config.
+func (c *Config) Lookup(name string) (*Peer, *Child) {
+	if p := c.Peer(name); p != nil {
+		for _, ch := range p.Children {
+			if ch.Name == name {
+				return p, ch
+			}
+		}
+		return p, nil
+	}
+	for _, p := range c.Peers {
+		for _, ch := range p.Children {
+			if ch.Name == name {
+				return p, ch
+			}
+		}
+	}
+	return nil, nil
+}
+
+// sameIKE says whether two peer configs differ only in their name, their
+// CHILD_SA configs and per-conn actions, so that one IKE_SA serves both
+// (charon's peer_cfg and ike_cfg equals).
+func (p *Peer) sameIKE(q *Peer) bool {
+	a, b := *p, *q
+	for _, x := range []*Peer{&a, &b} {
+		x.Name, x.Children, x.Origin, x.Auto = "", nil, config.Pos{}, 0
+		if x.DPDAction == config.ActionNone {
+			// dpdaction=none disables DPD, whatever the delay
+			x.DPDDelay, x.DPDTimeout = 0, 0
+		}
+		x.DPDAction = 0
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // Peer returns the peer config named name.
@@ -177,7 +231,18 @@ func Build(c *config.IPsecConf, env Env) (*Config, []config.Diagnostic) {
 			continue
 		}
 		p.UniqueIDs = uniq
-		out.Peers = append(out.Peers, p)
+		c := Conn{Name: conn.Name, Peer: p, Child: p.Children[0], Auto: conn.Auto}
+		for _, q := range out.Peers {
+			if q.sameIKE(p) {
+				q.Children = append(q.Children, p.Children...)
+				c.Peer, c.Merged = q, true
+				break
+			}
+		}
+		if !c.Merged {
+			out.Peers = append(out.Peers, p)
+		}
+		out.Conns = append(out.Conns, c)
 	}
 	return out, ds
 }

@@ -145,3 +145,64 @@ func TestMatching(t *testing.T) {
 		t.Fatalf("peers for sun: %v", got)
 	}
 }
+
+// Conns that differ only in CHILD_SA settings share one peer config, as
+// stroke adds them to an existing configuration; others stay apart.
+func TestMergeConns(t *testing.T) {
+	c := build(t, `conn %default
+	keyexchange=ikev2
+	left=192.168.0.100
+	leftid=carol@strongswan.org
+	authby=secret
+	right=192.168.0.1
+	rightid=@moon.strongswan.org
+	rightsubnet=10.1.0.0/16
+	auto=add
+
+conn home-icmp
+	leftprotoport=icmp
+	rightprotoport=icmp
+
+conn home-ssh
+	leftprotoport=tcp
+	rightprotoport=tcp/ssh
+	auto=start
+
+conn other-id
+	rightid=@sun.strongswan.org
+
+conn other-lifetime
+	ikelifetime=2h
+`, "192.168.0.100")
+	if len(c.Peers) != 3 || len(c.Conns) != 4 {
+		t.Fatalf("%d peer configs, %d conns", len(c.Peers), len(c.Conns))
+	}
+	if p := c.Peers[0]; p.Name != "home-icmp" || len(p.Children) != 2 || p.Children[1].Name != "home-ssh" {
+		t.Fatalf("first peer config %s with %d children", p.Name, len(p.Children))
+	}
+	want := []struct {
+		name, peer string
+		merged     bool
+		auto       config.Auto
+	}{
+		{"home-icmp", "home-icmp", false, config.AutoAdd},
+		{"home-ssh", "home-icmp", true, config.AutoStart},
+		{"other-id", "other-id", false, config.AutoAdd},
+		{"other-lifetime", "other-lifetime", false, config.AutoAdd},
+	}
+	for i, w := range want {
+		got := c.Conns[i]
+		if got.Name != w.name || got.Peer.Name != w.peer || got.Merged != w.merged || got.Auto != w.auto || got.Child.Name != w.name {
+			t.Errorf("conn %d: %s in %s merged=%v auto=%v child %s", i, got.Name, got.Peer.Name, got.Merged, got.Auto, got.Child.Name)
+		}
+	}
+	for _, name := range []string{"home-icmp", "home-ssh", "other-id"} {
+		p, ch := c.Lookup(name)
+		if p == nil || ch == nil || ch.Name != name {
+			t.Errorf("Lookup(%s) = %v, %v", name, p, ch)
+		}
+	}
+	if p, ch := c.Lookup("nonexistent"); p != nil || ch != nil {
+		t.Error("Lookup found a conn that does not exist")
+	}
+}

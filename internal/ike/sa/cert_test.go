@@ -148,3 +148,74 @@ func TestRemoteIDMismatch(t *testing.T) {
 	}
 	_ = message.NotifyAuthenticationFailed
 }
+
+// Conns that differ only in their CHILD_SA (protoport-dual) share one
+// IKE_SA: the second is created on the first's IKE_SA and the responder
+// picks the child config by the traffic selectors.
+func TestMergedConnsShareIKESA(t *testing.T) {
+	e := newTestEnv(t)
+	moon := e.addHost("moon", "192.168.0.1", `conn %default
+	keyexchange=ikev2
+	left=192.168.0.1
+	leftcert=moonCert.pem
+	leftid=@moon.strongswan.org
+	leftsubnet=10.1.0.0/16
+	right=%any
+	auto=add
+
+conn rw-icmp
+	leftprotoport=icmp
+	rightprotoport=icmp
+
+conn rw-ssh
+	leftprotoport=tcp/ssh
+	rightprotoport=tcp
+`, keySecret("moon"), 1)
+	carol := e.addHost("carol", "192.168.0.100", `conn %default
+	keyexchange=ikev2
+	left=192.168.0.100
+	leftcert=carolCert.pem
+	leftid=carol@strongswan.org
+	right=192.168.0.1
+	rightsubnet=10.1.0.0/16
+	rightid=@moon.strongswan.org
+	auto=add
+
+conn home-icmp
+	leftprotoport=icmp
+	rightprotoport=icmp
+
+conn home-ssh
+	leftprotoport=tcp
+	rightprotoport=tcp/ssh
+`, keySecret("carol"), 3)
+	for _, c := range []string{"home-icmp", "home-ssh"} {
+		if err := carol.up(c); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+	}
+	e.settle()
+	cs, ms := carol.established(), moon.established()
+	if len(cs) != 1 || len(ms) != 1 || cs[0].Name != "home-icmp" || ms[0].Name != "rw-icmp" {
+		t.Fatalf("IKE_SAs: carol %d, moon %d", len(cs), len(ms))
+	}
+	var got []string
+	for _, c := range cs[0].Children {
+		got = append(got, c.Name+" "+childTS(c))
+	}
+	for _, c := range ms[0].Children {
+		got = append(got, c.Name+" "+childTS(c))
+	}
+	want := []string{
+		"home-icmp 192.168.0.100/32[icmp] === 10.1.0.0/16[icmp]",
+		"home-ssh 192.168.0.100/32[tcp] === 10.1.0.0/16[tcp/ssh]",
+		"rw-icmp 10.1.0.0/16[icmp] === 192.168.0.100/32[icmp]",
+		"rw-ssh 10.1.0.0/16[tcp/ssh] === 192.168.0.100/32[tcp]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("CHILD_SAs:\n%s", strings.Join(got, "\n"))
+	}
+	if !carol.logHas("generating CREATE_CHILD_SA request 2 [ SA No KE TSi TSr ]") && !carol.logHas("generating CREATE_CHILD_SA request 2 [ SA No TSi TSr ]") {
+		t.Error("home-ssh was not created on the existing IKE_SA")
+	}
+}

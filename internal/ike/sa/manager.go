@@ -372,21 +372,20 @@ var ErrNoConfig = errors.New("no config named")
 // (nil) or the attempt failed.
 func (m *Manager) Initiate(name string, started func(id uint32), done func(err error)) error {
 	conf := m.env.Config()
-	p := conf.Peer(name)
+	p, child := conf.Lookup(name)
 	if p == nil {
 		return fmt.Errorf("%w '%s' found", ErrNoConfig, name)
 	}
-	if len(p.Children) == 0 {
-		return fmt.Errorf("no CHILD_SA config for '%s'", name)
+	if child == nil {
+		return fmt.Errorf("no child config named '%s'", name)
 	}
 	if m.env.Settings.ReuseIKESA {
 		// charon.reuse_ikesa: a CHILD_SA for a conn whose IKE_SA is up is
 		// created on that IKE_SA
-		if s := m.establishedFor(name); s != nil {
+		if s := m.establishedFor(p.Name); s != nil {
 			if started != nil {
 				started(s.UniqueID)
 			}
-			child := p.Children[0]
 			if s.actor.post(func(s *IKESA) { s.InitiateChild(child, done) }) {
 				return nil
 			}
@@ -401,7 +400,7 @@ func (m *Manager) Initiate(name string, started func(id uint32), done func(err e
 	if done != nil {
 		s.waiters = append(s.waiters, done)
 	}
-	s.queueIKEInit(childSpec{config: p.Children[0]})
+	s.queueIKEInit(childSpec{config: child})
 	if started != nil {
 		started(s.UniqueID)
 	}

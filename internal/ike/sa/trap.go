@@ -45,19 +45,14 @@ var ErrNotRouted = errors.New("not routed")
 // kernel.Acquire, which HandleKernelEvent answers by initiating the
 // connection. Routing a routed connection again updates its trap.
 func (m *Manager) Route(name string) error {
-	p := m.env.Config().Peer(name)
+	p, c := m.env.Config().Lookup(name)
 	if p == nil {
 		return fmt.Errorf("%w '%s'", ErrNoConfig, name)
 	}
-	if len(p.Children) == 0 {
+	if c == nil {
 		return fmt.Errorf("no child config named '%s'", name)
 	}
-	for _, c := range p.Children {
-		if err := m.installTrap(p, c, 0); err != nil {
-			return err
-		}
-	}
-	return nil
+	return m.installTrap(p, c, 0)
 }
 
 // Unroute removes the trap policies of the named connection (ipsec
