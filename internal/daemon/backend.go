@@ -35,10 +35,16 @@ func forward(sub *log.Subscription, out control.LogWriter) chan struct{} {
 
 // Initiate implements ipsec up.
 func (d *Daemon) Initiate(ctx context.Context, conn, child string, out control.LogWriter) error {
-	d.log.Log(log.CFG, 1, log.Context{Thread: 6}, "received stroke: initiate '%s'", conn)
+	// the child config names the conn (a peer config serves several
+	// conns when they differ only in their CHILD_SA)
+	name := conn
+	if child != "" {
+		name = child
+	}
+	d.log.Log(log.CFG, 1, log.Context{Thread: 6}, "received stroke: initiate '%s'", name)
 	result := make(chan error, 1)
 	var sub *log.Subscription
-	err := d.mgr.Initiate(conn, func(id uint32) {
+	err := d.mgr.Initiate(name, func(id uint32) {
 		sub = d.log.Subscribe(log.Filter{UniqueID: id, Level: 1})
 	}, func(err error) { result <- err })
 	if err != nil {
