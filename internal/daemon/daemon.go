@@ -299,17 +299,19 @@ func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error)
 }
 
 // resolve looks up a host name (left=/right=) via /etc/hosts and DNS.
+// IPv4 results come back as plain IPv4 addresses, not IPv4-mapped IPv6.
 func resolve(host string) ([]netip.Addr, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	for i := range as {
+		as[i] = as[i].Unmap()
+	}
+	return as, err
 }
 
 func resolveAll(host string) []netip.Addr {
 	as, _ := resolve(host)
-	for i := range as {
-		as[i] = as[i].Unmap()
-	}
 	return as
 }
 

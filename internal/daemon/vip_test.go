@@ -77,3 +77,18 @@ func TestVirtualIPOverLoopback(t *testing.T) {
 		t.Errorf("resolv.conf after down: %q", resolv)
 	}
 }
+
+// Host names (right=moon.strongswan.org) resolve to plain IPv4 addresses:
+// Go's resolver returns IPv4-mapped IPv6 ones from /etc/hosts, which the
+// kernel refuses as SA endpoints.
+func TestResolveUnmapsIPv4(t *testing.T) {
+	as, err := resolve("localhost")
+	if err != nil || len(as) == 0 {
+		t.Skipf("localhost does not resolve here: %v", err)
+	}
+	for _, a := range as {
+		if a.Is4In6() {
+			t.Fatalf("resolve returned %v", a)
+		}
+	}
+}
