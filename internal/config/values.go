@@ -195,6 +195,32 @@ func splitList(s string) []string {
 	}
 }
 
+// ParseHost parses an IP address as strongSwan's host_create_from_string:
+// %any, %any4 and %any6 are the unspecified addresses.
+func ParseHost(s string) (netip.Addr, bool) { return parseAddr(s) }
+
+// Atoi is C's atoi: leading blanks, a sign, the digits that follow
+// (saturating at 2^31), 0 if there are none.
+func Atoi(s string) int {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	n := 0
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int(s[i]-'0')
+		if n > 1<<31 {
+			n = 1 << 31
+		}
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
 // parseAddr parses an IP address as strongSwan's host_create_from_string:
 // %any, %any4 and %any6 are the unspecified addresses.
 func parseAddr(s string) (netip.Addr, bool) {

@@ -109,3 +109,21 @@ func ntop(b string) string {
 	}
 	return a.String()
 }
+
+// FormatHost prints an address as charon's %H: "%any" and "%any6" for
+// the unspecified addresses, "(null)" for none, IPv6 as glibc's
+// inet_ntop prints it.
+func FormatHost(a netip.Addr) string {
+	switch {
+	case !a.IsValid():
+		return "(null)"
+	case a.IsUnspecified() && a.Is4():
+		return "%any"
+	case a.IsUnspecified():
+		return "%any6"
+	case a.Is4():
+		return a.String()
+	}
+	b := a.As16()
+	return New(IPv6, b[:]).String()
+}

@@ -38,19 +38,8 @@ func (t *ikeConfig) migrate(n *IKESA) {
 	*t = ikeConfig{s: n, initiator: t.initiator}
 }
 
-// formatHost prints an address as charon's %H: %any/%any6 for the
-// unspecified addresses.
-func formatHost(a netip.Addr) string {
-	switch {
-	case !a.IsValid():
-		return "(null)"
-	case a == netip.IPv4Unspecified():
-		return "%any"
-	case a == netip.IPv6Unspecified():
-		return "%any6"
-	}
-	return a.String()
-}
+// formatHost prints an address as charon's %H.
+func formatHost(a netip.Addr) string { return identity.FormatHost(a) }
 
 // vipAttribute encodes a virtual IP (or a request for any) as an
 // INTERNAL_IP4/6_ADDRESS attribute; IPv6 carries a /64 prefix length.

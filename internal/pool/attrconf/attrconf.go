@@ -110,7 +110,7 @@ func (p *Provider) load(s *config.Settings) []entry {
 			if !ok {
 				continue
 			}
-			a, ok := parseHost(v)
+			a, ok := config.ParseHost(v)
 			if !ok {
 				continue
 			}
@@ -138,7 +138,7 @@ func (p *Provider) load(s *config.Settings) []entry {
 // one with its prefix length) of a named kind, or anything for a numeric
 // attribute type (values that are no address are sent as text).
 func (p *Provider) parseKey(out []entry, key, value string) []entry {
-	typ := message.CPAttrType(atoi(key))
+	typ := message.CPAttrType(config.Atoi(key))
 	named := -1
 	if typ == 0 {
 		for i, k := range keyTypes {
@@ -162,10 +162,10 @@ func (p *Provider) parseKey(out []entry, key, value string) []entry {
 		}
 		if host, bits, ok := strings.Cut(tok, "/"); ok {
 			tok = host
-			mask = atoi(bits)
+			mask = config.Atoi(bits)
 		}
 		e := entry{typ: typ, ike: ikeAny}
-		a, ok := parseHost(tok)
+		a, ok := config.ParseHost(tok)
 		switch {
 		case !ok && named >= 0:
 			p.log.Log(log.CFG, log.Ctrl, ctx, "invalid host in key %s: %s", key, tok)
@@ -229,40 +229,4 @@ func (p *Provider) Attributes(_ []string, _ attr.SA, vips []netip.Addr) []attr.A
 		out = append(out, attr.Attribute{Type: e.typ, Value: append([]byte(nil), e.value...)})
 	}
 	return out
-}
-
-// parseHost parses an address as host_create_from_string.
-func parseHost(s string) (netip.Addr, bool) {
-	switch s {
-	case "%any", "%any4":
-		return netip.IPv4Unspecified(), true
-	case "%any6":
-		return netip.IPv6Unspecified(), true
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, false
-	}
-	return a, true
-}
-
-// atoi is C's atoi.
-func atoi(s string) int {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	n := 0
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
-		if n > 1<<31 {
-			n = 1 << 31
-		}
-	}
-	if neg {
-		return -n
-	}
-	return n
 }

@@ -461,19 +461,5 @@ func (p *Pool) Leases() []Lease {
 	return out
 }
 
-// hostString prints an address as charon's %H: %any/%any6 for the
-// unspecified addresses, glibc's inet_ntop otherwise.
-func hostString(a netip.Addr) string {
-	switch {
-	case !a.IsValid():
-		return "(null)"
-	case a.IsUnspecified() && a.Is4():
-		return "%any"
-	case a.IsUnspecified():
-		return "%any6"
-	case a.Is4():
-		return a.String()
-	}
-	b := a.As16()
-	return identity.New(identity.IPv6, b[:]).String()
-}
+// hostString prints an address as charon's %H.
+func hostString(a netip.Addr) string { return identity.FormatHost(a) }

@@ -89,8 +89,8 @@ func (ps *Pools) Add(p *Pool) *Pool {
 // (a pool of one), named after the entry as stroke names it.
 func Parse(spec string, l *log.Logger) (*Pool, bool) {
 	if from, to, ok := strings.Cut(spec, "-"); ok {
-		f, ok1 := parseHost(strings.TrimRight(from, " "))
-		t, ok2 := parseHost(strings.TrimLeft(to, " "))
+		f, ok1 := config.ParseHost(strings.TrimRight(from, " "))
+		t, ok2 := config.ParseHost(strings.TrimLeft(to, " "))
 		if ok1 && ok2 && f.Is4() == t.Is4() {
 			p, err := NewRange(spec, f, t, l)
 			if err != nil {
@@ -101,52 +101,15 @@ func Parse(spec string, l *log.Logger) (*Pool, bool) {
 		}
 	}
 	addr, bits, ok := strings.Cut(spec, "/")
-	a, valid := parseHost(addr)
+	a, valid := config.ParseHost(addr)
 	if !valid {
 		return nil, false
 	}
 	n := a.BitLen()
 	if ok {
-		n = atoi(bits)
+		n = config.Atoi(bits)
 	}
 	return New(spec, a, n, l), true
-}
-
-// parseHost parses an address as host_create_from_string: %any, %any4
-// and %any6 are the unspecified addresses.
-func parseHost(s string) (netip.Addr, bool) {
-	switch s {
-	case "%any", "%any4":
-		return netip.IPv4Unspecified(), true
-	case "%any6":
-		return netip.IPv6Unspecified(), true
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, false
-	}
-	return a, true
-}
-
-// atoi is C's atoi: leading blanks, a sign, the digits that follow.
-func atoi(s string) int {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	n := 0
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
-		if n > 1<<31 {
-			n = 1 << 31
-		}
-	}
-	if neg {
-		return -n
-	}
-	return n
 }
 
 // AddConn installs what a connection's remote end asks for, as stroke
@@ -317,7 +280,7 @@ func (ps *Pools) Leases(pool, filter string) []control.PoolLeases {
 	var addr netip.Addr
 	var id identity.ID
 	if filter != "" {
-		if a, ok := parseHost(filter); ok {
+		if a, ok := config.ParseHost(filter); ok {
 			addr = a
 		} else {
 			id, _ = identity.Parse(filter)

@@ -435,17 +435,4 @@ func (p *Provider) attributes(ctx context.Context, where string, args ...any) ([
 }
 
 // hostString prints an address as charon's %H.
-func hostString(a netip.Addr) string {
-	switch {
-	case !a.IsValid():
-		return "(null)"
-	case a.IsUnspecified() && a.Is4():
-		return "%any"
-	case a.IsUnspecified():
-		return "%any6"
-	case a.Is4():
-		return a.String()
-	}
-	b := a.As16()
-	return identity.New(identity.IPv6, b[:]).String()
-}
+func hostString(a netip.Addr) string { return identity.FormatHost(a) }

@@ -5,6 +5,7 @@ import (
 	dbsql "database/sql"
 	"errors"
 	"fmt"
+	"github.com/goswan/goswan/internal/config"
 	"strconv"
 	"strings"
 
@@ -132,7 +133,7 @@ func (r *runner) parseAttribute(name, value string, vt valueType) (*parsedAttr, 
 	case valueHex:
 		p.blob = fromHex(value)
 	case valueAddr:
-		a, ok := parseHost(value)
+		a, ok := config.ParseHost(value)
 		if !ok {
 			return nil, r.errorf("invalid IP address: '%s'.\n", value)
 		}
@@ -144,8 +145,8 @@ func (r *runner) parseAttribute(name, value string, vt valueType) (*parsedAttr, 
 			if !ok {
 				return nil, r.errorf("invalid IPv4 subnet: '%s'.\n", sub)
 			}
-			a, ok1 := parseHost(net)
-			m, ok2 := parseHost(mask)
+			a, ok1 := config.ParseHost(net)
+			m, ok2 := config.ParseHost(mask)
 			if !ok1 || !a.Is4() || !ok2 {
 				return nil, r.errorf("invalid IPv4 subnet: '%s/%s'.\n", net, mask)
 			}

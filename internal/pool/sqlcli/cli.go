@@ -266,14 +266,14 @@ func (r *runner) parse(args []string) (*command, error) {
 			}
 			c.op = opBatch
 		case 's':
-			a, ok := parseHost(arg)
+			a, ok := config.ParseHost(arg)
 			if !ok {
 				r.start = netip.Addr{}
 				return nil, r.usageFail("invalid start address: '%s'.\n", arg)
 			}
 			r.start = a
 		case 'e':
-			a, ok := parseHost(arg)
+			a, ok := config.ParseHost(arg)
 			if !ok {
 				r.end = netip.Addr{}
 				return nil, r.usageFail("invalid end address: '%s'.\n", arg)
@@ -433,21 +433,6 @@ func strerror(err error) string {
 		s = string(s[0]-'a'+'A') + s[1:]
 	}
 	return s
-}
-
-// parseHost parses an address as host_create_from_string.
-func parseHost(s string) (netip.Addr, bool) {
-	switch s {
-	case "%any", "%any4":
-		return netip.IPv4Unspecified(), true
-	case "%any6":
-		return netip.IPv6Unspecified(), true
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, false
-	}
-	return a, true
 }
 
 // parseTimespan parses --timeout as timespan_from_string with hours as the

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/goswan/goswan/internal/config"
 	"io"
 	"net/netip"
 	"os"
@@ -18,22 +19,8 @@ import (
 	sqlpool "github.com/goswan/goswan/internal/pool/sql"
 )
 
-// hostString prints an address as charon's %H; an address that is none
-// prints "(null)".
-func hostString(a netip.Addr) string {
-	switch {
-	case !a.IsValid():
-		return "(null)"
-	case a.IsUnspecified() && a.Is4():
-		return "%any"
-	case a.IsUnspecified():
-		return "%any6"
-	case a.Is4():
-		return a.String()
-	}
-	b := a.As16()
-	return identity.New(identity.IPv6, b[:]).String()
-}
+// hostString prints an address as charon's %H.
+func hostString(a netip.Addr) string { return identity.FormatHost(a) }
 
 // chunkHost is host_create_from_chunk(AF_UNSPEC, b).
 func chunkHost(b []byte) netip.Addr {
@@ -319,7 +306,7 @@ func (r *runner) addAddresses(ctx context.Context, name, path string, timeout in
 				return r.errorf("creating id '%s' failed.\n", idv)
 			}
 		}
-		a, ok := parseHost(addr)
+		a, ok := config.ParseHost(addr)
 		if !ok {
 			return r.errorf("invalid address '%s'.\n", addr)
 		}
@@ -455,7 +442,7 @@ func (r *runner) parseFilter(s string) (*leaseFilter, error) {
 			}
 		case "addr":
 			if hasValue {
-				a, ok := parseHost(value)
+				a, ok := config.ParseHost(value)
 				if !ok {
 					return nil, r.errorf("invalid 'addr' in filter string.\n")
 				}
