@@ -16,6 +16,11 @@ type CompatRule struct {
 	Name    string
 	Explain string
 	Rewrite func(DatLine) DatLine
+	// PerHost marks a rule about what a host itself does (where it puts
+	// its virtual IP), as opposed to what its peers see on the wire. When
+	// the set was chosen automatically, such a rule rewrites only the
+	// lines of hosts that run the implementation the set is for.
+	PerHost bool
 }
 
 // CompatSets are the named rule sets for --compat.
@@ -51,6 +56,12 @@ func ParseCompat(v string) ([]string, error) {
 // ApplyCompat rewrites evaltest lines with the named sets, in order, and
 // returns the rewritten lines and how many were changed.
 func ApplyCompat(lines []DatLine, sets []string) ([]DatLine, int) {
+	return ApplyCompatHosts(lines, sets, nil)
+}
+
+// ApplyCompatHosts is ApplyCompat where the PerHost rules rewrite only the
+// lines of the hosts for which runsImpl reports true (all if it is nil).
+func ApplyCompatHosts(lines []DatLine, sets []string, runsImpl func(host string) bool) ([]DatLine, int) {
 	out := make([]DatLine, len(lines))
 	changed := 0
 	for i, l := range lines {
@@ -58,6 +69,9 @@ func ApplyCompat(lines []DatLine, sets []string) ([]DatLine, int) {
 		if l.Runnable() {
 			for _, s := range sets {
 				for _, r := range CompatSets[s] {
+					if r.PerHost && runsImpl != nil && !runsImpl(l.Host) {
+						continue
+					}
 					l = r.Rewrite(l)
 				}
 			}
@@ -103,6 +117,7 @@ var ipAddrEth0RE = regexp.MustCompile(`^(\s*ip (?:-[46] )?(?:-o )?addr(?:ess)? (
 var vipOnTunRule = CompatRule{
 	Name:    "vip-on-tun",
 	Explain: "ip addr list dev eth0 (virtual IP) becomes dev ipsec0 (libipsec installs VIPs on its TUN device)",
+	PerHost: true,
 	Rewrite: func(l DatLine) DatLine {
 		m := ipAddrEth0RE.FindStringSubmatch(l.Cmd)
 		if m == nil || !mentionsVirtualIP(Unescape(l.Pattern)) {

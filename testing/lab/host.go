@@ -270,6 +270,17 @@ func (l *Lab) ensureSwitch(ctx context.Context) error {
 	if err := ipCmd(ctx, "netns", "add", sw); err != nil {
 		return err
 	}
+	// the switch has no addresses of its own: without IPv6 on its bridges
+	// and ports they send no router solicitations that would show up in
+	// the hosts' captures when a port comes up
+	if err := inNetns(sw, func() error {
+		return writeSysctls([][2]string{
+			{"net.ipv6.conf.all.disable_ipv6", "1"},
+			{"net.ipv6.conf.default.disable_ipv6", "1"},
+		}, false)
+	}); err != nil {
+		return err
+	}
 	cmds := []string{"link set lo up"}
 	for _, s := range Segments {
 		cmds = append(cmds,

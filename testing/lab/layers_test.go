@@ -122,6 +122,30 @@ func TestCompatLibipsec(t *testing.T) {
 	}
 }
 
+// In a mixed run the virtual IP rule rewrites only the lines of hosts that
+// run strongSwan; the ESP rule rewrites every line (the peers see ESP in UDP).
+func TestCompatPerHost(t *testing.T) {
+	lines := []DatLine{
+		SplitDatLine(1, "carol::ip addr list dev eth0::10.3.0.1::YES"),
+		SplitDatLine(2, "dave::ip addr list dev eth0::10.3.0.2::YES"),
+		SplitDatLine(3, "moon::tcpdump::IP carol.strongswan.org > moon.strongswan.org: ESP::YES"),
+	}
+	got, n := ApplyCompatHosts(lines, []string{"libipsec"}, func(h string) bool { return h == "dave" })
+	want := []string{
+		"carol::ip addr list dev eth0::10.3.0.1::YES",
+		"dave::ip addr list dev ipsec0::10.3.0.2::YES",
+		`moon::tcpdump::IP carol.strongswan.org.\(4500\|ipsec-nat-t\) > moon.strongswan.org.\(4500\|ipsec-nat-t\): UDP-encap: ESP::YES`,
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("line %d\n got %s\nwant %s", i+1, got[i].String(), want[i])
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d lines changed, want 2", n)
+	}
+}
+
 // layerSources builds a fake testing/ dir and PKI dir.
 func layerSources(t *testing.T) LayerSources {
 	t.Helper()

@@ -147,8 +147,14 @@ func (l *Lab) RunScenario(ctx context.Context, dir string, opts RunOptions) (res
 func (r *scenarioRun) run(ctx context.Context) (passed, failed int, err error) {
 	l, sc := r.l, r.sc
 
-	compat := r.resolveCompat()
-	eval, changed := ApplyCompat(sc.Eval, compat)
+	compat, auto := r.resolveCompat()
+	var runsStrongSwan func(string) bool
+	if auto {
+		// in a mixed run, a host running our daemon still puts its
+		// virtual IP on eth0
+		runsStrongSwan = l.Cfg.RunsStrongSwan
+	}
+	eval, changed := ApplyCompatHosts(sc.Eval, compat, runsStrongSwan)
 	if err := writeDat(filepath.Join(r.res, "evaltest.effective.dat"), eval); err != nil {
 		return 0, 0, err
 	}
@@ -280,11 +286,16 @@ func (r *scenarioRun) run(ctx context.Context) (passed, failed int, err error) {
 }
 
 // resolveCompat expands "auto": the libipsec rules apply when an IPsec
-// host of the scenario runs strongSwan with kernel-libipsec.
-func (r *scenarioRun) resolveCompat() []string {
+// host of the scenario runs strongSwan with kernel-libipsec. auto reports
+// that the sets come from "auto" alone, not from an explicit choice.
+func (r *scenarioRun) resolveCompat() (sets []string, auto bool) {
 	var out []string
 	seen := map[string]bool{}
+	auto = true
 	for _, c := range r.opts.Compat {
+		if c != "auto" {
+			auto = false
+		}
 		if c == "auto" {
 			hosts := r.sc.Conf.IpsecHosts
 			if len(hosts) == 0 {
@@ -302,7 +313,7 @@ func (r *scenarioRun) resolveCompat() []string {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, auto
 }
 
 func writeDat(p string, lines []DatLine) error {
