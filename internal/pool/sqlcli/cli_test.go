@@ -614,6 +614,46 @@ AND (1 OR address = NULL));
 	}
 }
 
+// TestLeasesPostgres lists the same leases from SQLite and PostgreSQL:
+// the output must be the same, filters included.
+func TestLeasesPostgres(t *testing.T) {
+	fill := func(tl *tool) {
+		tl.must("--add", "b", "--start", "10.3.0.1", "--end", "10.3.0.9", "--timeout", "1")
+		tl.must("--add", "B", "--start", "10.4.0.1", "--end", "10.4.0.9", "--timeout", "0")
+		tl.must("--add", "a", "--start", "10.2.0.1", "--end", "10.2.0.9")
+		for i, id := range []string{"zed@x", "amy@x", "bob@x", "amy@y", "cy@x", "dee@x"} {
+			pool := []string{"a", "b", "B"}[i%3]
+			a := tl.lease(pool, id)
+			if i%2 == 0 {
+				tl.release(pool, id, a)
+			}
+		}
+	}
+	lite, pg := newTool(t, sqliteURI(t)), newTool(t, pgURI(t))
+	fill(lite)
+	fill(pg)
+	for _, args := range [][]string{
+		{"--leases"},
+		{"--leases", "--utc"},
+		{"--leases", "--filter", "pool=b"},
+		{"--leases", "--filter", "addr=10.3.0.1"},
+		{"--leases", "--filter", "id=amy@x"},
+		{"--leases", "--filter", "status=online"},
+		{"--leases", "--filter", "status=valid"},
+		{"--leases", "--filter", "status=expired"},
+		{"--leases", "--filter", "pool=nope"},
+	} {
+		lo, le, lc := lite.run(args...)
+		po, pe, pc := pg.run(args...)
+		if lo != po || le != pe || lc != pc {
+			t.Errorf("%q: SQLite exit %d\n%s%s\nPostgreSQL exit %d\n%s%s", args, lc, lo, le, pc, po, pe)
+		}
+	}
+	if out := pg.must("--leases"); strings.Count(out, "\n") != 7 {
+		t.Errorf("PostgreSQL --leases:\n%s", out)
+	}
+}
+
 // TestGoldenStrongSwan compares our output with strongSwan's pool tool
 // on identical databases, where that tool and its SQLite plugin are
 // installed.

@@ -558,11 +558,14 @@ func (r *runner) leases(ctx context.Context, filter string, utc bool) error {
 		return r.errorf("no matching leases found.\n")
 	}
 	// SQLite returns a UNION sorted by all columns, which is the order
-	// strongSwan's tool prints; say so for both databases
+	// strongSwan's tool prints; say so for both databases (PostgreSQL
+	// compares the pool names bytewise as SQLite does only when told; a
+	// COLLATE needs the column's name: on a position it would apply to
+	// the integer constant, which PostgreSQL refuses)
 	order := " ORDER BY 1, 2, 3, 4, 5, 6, 7"
 	if r.tx.Dialect() == sqlpool.Postgres {
 		q = "SELECT * FROM (" + q + ") u"
-		order = ` ORDER BY 1 COLLATE "C", 2, 3, 4, 5, 6, 7`
+		order = ` ORDER BY name COLLATE "C", 2, 3, 4, 5, 6, 7`
 	}
 	rows, err := r.tx.QueryContext(ctx, q+order, args...)
 	if err != nil {
