@@ -45,3 +45,16 @@ func (s *Store) TrustAnchorByKeyID(keyID []byte) (*x509.Certificate, bool) {
 	}
 	return nil, false
 }
+
+// CertReqs returns the CERTREQ hashes of the CA certificates of
+// ipsec.d/cacerts and their subjects, from what was worked out when they
+// were loaded (CertReqFor would check each one's signature again).
+func (s *Store) CertReqs() (keyIDs [][]byte, subjects []string) {
+	for _, ci := range s.cas {
+		if ci.is(flagCA) {
+			keyIDs = append(keyIDs, ci.keyID)
+			subjects = append(subjects, ci.subject.String())
+		}
+	}
+	return keyIDs, subjects
+}

@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -292,6 +293,17 @@ func TestCACertAndCertReq(t *testing.T) {
 	}
 	if _, _, ok := CertReqFor(moon.cert); ok {
 		t.Error("CERTREQ for an end entity")
+	}
+	// CertReqs is CertReqFor of every CA certificate, worked out at load
+	kids, subjects := s.CertReqs()
+	if len(kids) != len(s.CACerts()) || len(subjects) != len(kids) {
+		t.Fatalf("CertReqs: %d hashes, %d subjects for %d CA certificates", len(kids), len(subjects), len(s.CACerts()))
+	}
+	for i, ca := range s.CACerts() {
+		kid, line, _ := CertReqFor(ca)
+		if !bytes.Equal(kid, kids[i]) || line != "sending cert request for "+q(subjects[i]) {
+			t.Errorf("CertReqs[%d] = %x %q, CertReqFor: %x %q", i, kids[i], subjects[i], kid, line)
+		}
 	}
 	if ims := s.Intermediates(moon.cert); len(ims) != 1 || !certEqual(ims[0], im.cert) {
 		t.Errorf("intermediates %v", ims)

@@ -71,7 +71,11 @@ func (a *actor) run(s *IKESA) {
 				a.busy.Add(-int64(len(rest)) - 1)
 				return
 			}
-			a.snap.Store(s.snapshot())
+			sn := s.snapshot()
+			a.snap.Store(sn)
+			if k := (idKey{sn.LocalID, sn.RemoteID}); k != s.indexedID || !s.indexed {
+				s.mgr.index(s, k)
+			}
 			a.busy.Add(-1)
 		}
 	}

@@ -89,15 +89,7 @@ func (c *storeCreds) PeerChains(id identity.ID, kt credentials.KeyType, received
 }
 
 func (c *storeCreds) CertReqs() ([][]byte, []string) {
-	var ids [][]byte
-	var names []string
-	for _, ca := range c.s.CACerts() {
-		if id, _, ok := credentials.CertReqFor(ca); ok {
-			ids = append(ids, id)
-			names = append(names, identity.FromCertSubject(ca).String())
-		}
-	}
-	return ids, names
+	return c.s.CertReqs()
 }
 
 func (c *storeCreds) AnchorName(keyID []byte) (string, bool) {

@@ -2,6 +2,7 @@ package sa
 
 import (
 	"bytes"
+	cryptorand "crypto/rand"
 	"crypto/x509"
 	"errors"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/goswan/goswan/internal/config"
 	"github.com/goswan/goswan/internal/ike/attr"
 	"github.com/goswan/goswan/internal/ike/cfg"
+	"github.com/goswan/goswan/internal/kernel"
 	"github.com/goswan/goswan/internal/kernel/fake"
 	"github.com/goswan/goswan/internal/log"
 )
@@ -38,6 +40,8 @@ type testNet struct {
 	// deliver instead of at once (see hold)
 	queuing bool
 	queue   []Packet
+	// noRecord: sent is not kept (benchmarks)
+	noRecord bool
 }
 
 // natBox translates the source of packets from inside to public, with
@@ -66,7 +70,7 @@ func (n *natBox) translate(p Packet) Packet {
 
 // host is one IKE daemon of a test.
 type host struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	addr   netip.Addr
 	mgr    *Manager
@@ -102,7 +106,7 @@ func (s *syncBuffer) String() string {
 type testEnv struct {
 	// keyTypes chooses a host's key ("ecdsa" by default, "rsa", "ed25519")
 	keyTypes map[string]string
-	t        *testing.T
+	t        testing.TB
 	pki      *testPKI
 	settings func(*Settings) // adjusts the hosts' settings
 	clock    *clock.Fake
@@ -110,9 +114,16 @@ type testEnv struct {
 	hosts    map[string]*host
 	// attrs are the attribute managers of hosts (by name) that have one
 	attrs map[string]*attr.Manager
+	// bench: the hosts log at charon's default level 1 to nowhere, draw
+	// randomness from crypto/rand as the daemon does (safe for concurrent
+	// SAs) and the network keeps no copy of the packets sent
+	bench bool
+	// ipsec, if set, gives the kernel.IPsec a host uses instead of its
+	// fake kernel
+	ipsec func(*fake.Kernel) kernel.IPsec
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	return &testEnv{t: t, pki: newTestPKI(t), clock: clock.NewFake(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)),
 		net: &testNet{hosts: map[netip.Addr]*host{}}, hosts: map[string]*host{}}
 }
@@ -125,7 +136,9 @@ func (n *testNet) send(p Packet) error {
 	p = n.nat.translate(p)
 	f := n.filter
 	dst := n.hosts[p.Dst.Addr()]
-	n.sent = append(n.sent, p)
+	if !n.noRecord {
+		n.sent = append(n.sent, p)
+	}
 	n.mu.Unlock()
 	if f != nil && !f(p) {
 		return nil
@@ -186,17 +199,26 @@ func (e *testEnv) addHost(name, addr, ipsecConf, secrets string, seed uint64) *h
 		t.Fatalf("%s: %v", name, ds)
 	}
 	h.conf = conf
-	logger := log.New(log.Options{Foreground: true, Stdout: h.logBuf, SyslogPath: "/nonexistent/log"})
-	settings, _ := config.ParseSettings(nil, "/"+name+"/strongswan.conf", []byte("charon {\n  filelog {\n    stdout {\n      default = 2\n      ike_name = yes\n    }\n  }\n}\n"))
+	var out io.Writer = h.logBuf
+	level, rnd := "2", io.Reader(rand.NewChaCha8([32]byte{byte(seed)}))
+	if e.bench {
+		out, level, rnd = io.Discard, "1", cryptorand.Reader
+	}
+	logger := log.New(log.Options{Foreground: true, Stdout: out, SyslogPath: "/nonexistent/log"})
+	settings, _ := config.ParseSettings(nil, "/"+name+"/strongswan.conf", []byte("charon {\n  filelog {\n    stdout {\n      default = "+level+"\n      ike_name = yes\n    }\n  }\n}\n"))
 	logger.Configure(settings)
 	h.logger = logger
 	st := DefaultSettings()
 	if e.settings != nil {
 		e.settings(&st)
 	}
+	var ipsec kernel.IPsec = h.kernel
+	if e.ipsec != nil {
+		ipsec = e.ipsec(h.kernel)
+	}
 	env := &Env{
-		Clock: e.clock, Rand: rand.NewChaCha8([32]byte{byte(seed)}), Log: logger,
-		Kernel: h.kernel, Net: h.kernel.Net(), Settings: st,
+		Clock: e.clock, Rand: rnd, Log: logger,
+		Kernel: ipsec, Net: h.kernel.Net(), Settings: st,
 		Creds:  func() Creds { return h.creds },
 		Config: func() *cfg.Config { return h.conf },
 		Send:   e.net.send, Port: 500, NATTPort: 4500, Bus: &Bus{},
@@ -384,8 +406,6 @@ func (h *host) log() string {
 }
 
 func (h *host) logHas(sub string) bool { return strings.Contains(h.log(), sub) }
-
-var _ = io.EOF
 
 type netipAddrPort = netip.AddrPort
 

@@ -53,6 +53,11 @@ type Extensions struct {
 // IKESA is one IKE_SA. All fields are owned by the SA's actor goroutine.
 type IKESA struct {
 	env *Env
+	// indexedID is the identities the manager's byID files the SA under,
+	// if indexed (written under the manager's lock by the SA's own
+	// goroutine)
+	indexedID idKey
+	indexed   bool
 	// UniqueID is the number charon shows in brackets: rw[3].
 	UniqueID uint32
 	Peer     *cfg.Peer

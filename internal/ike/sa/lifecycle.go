@@ -351,6 +351,11 @@ func (s *IKESA) OnDestroy(f func()) { s.onDestroy = append(s.onDestroy, f) }
 func (s *IKESA) notifyWaiters(err error) {
 	ws := s.waiters
 	s.waiters = nil
+	if len(ws) > 0 && s.running {
+		// those told see the state they are told about (ipsec up of a
+		// second conn right after the first reuses its IKE_SA)
+		s.actor.snap.Store(s.snapshot())
+	}
 	for _, w := range ws {
 		w(err)
 	}
@@ -380,6 +385,8 @@ func (s *IKESA) establish() {
 	s.logf(log.IKE, 0, "IKE_SA %s established between %s[%s]...%s[%s]", s.label(),
 		s.Local.Addr(), s.LocalID, s.Remote.Addr(), s.RemoteID)
 	s.mgr.established(s)
+	// AUTH was the last use of the IKE_SA_INIT messages
+	s.InitRequest, s.InitResponse = nil, nil
 	s.scheduleIKELifetimes()
 	s.scheduleDPD()
 	s.env.Bus.ikeUpDown(s, true)

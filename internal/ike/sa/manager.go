@@ -27,8 +27,12 @@ import (
 type Manager struct {
 	env *Env
 
-	mu       sync.RWMutex // guards bySPI, halfOpen, halfOpenBySrc
-	bySPI    map[uint64]*IKESA
+	mu    sync.RWMutex // guards bySPI, byID, halfOpen, halfOpenBySrc
+	bySPI map[uint64]*IKESA
+	// byID indexes the SAs by their local and remote identities (as
+	// printed), for the uniqueness and INITIAL_CONTACT checks, which would
+	// otherwise scan every SA for every new one
+	byID     map[string]map[string]map[*IKESA]struct{}
 	halfOpen map[halfOpenKey]*IKESA
 	nHalf    int
 	perSrc   map[netip.Addr]int
@@ -60,8 +64,9 @@ type halfOpenKey struct {
 
 // NewManager returns a manager using env.
 func NewManager(env *Env) (*Manager, error) {
-	m := &Manager{env: env, bySPI: map[uint64]*IKESA{}, halfOpen: map[halfOpenKey]*IKESA{},
-		perSrc: map[netip.Addr]int{}}
+	m := &Manager{env: env, bySPI: map[uint64]*IKESA{}, byID: map[string]map[string]map[*IKESA]struct{}{},
+		halfOpen: map[halfOpenKey]*IKESA{},
+		perSrc:   map[netip.Addr]int{}}
 	if _, err := io.ReadFull(env.Rand, m.cookieSecret[:]); err != nil {
 		return nil, err
 	}
@@ -138,6 +143,7 @@ func (m *Manager) unregister(s *IKESA) {
 	if m.bySPI[s.LocalSPI()] == s {
 		delete(m.bySPI, s.LocalSPI())
 	}
+	m.unindexLocked(s)
 	if k := s.initKey; m.halfOpen[k] == s {
 		delete(m.halfOpen, k)
 	}
@@ -155,6 +161,82 @@ func (m *Manager) dropHalfOpenLocked(s *IKESA) {
 	m.nHalf--
 	if m.perSrc[s.Remote.Addr()]--; m.perSrc[s.Remote.Addr()] <= 0 {
 		delete(m.perSrc, s.Remote.Addr())
+	}
+}
+
+// idKey is what the manager's identity index files an SA under.
+type idKey struct{ local, remote string }
+
+// index files s under its current identities (called by its actor when
+// the identities in its snapshot change).
+func (m *Manager) index(s *IKESA, k idKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unindexLocked(s)
+	if m.bySPI[s.LocalSPI()] != s {
+		return // gone already
+	}
+	peers := m.byID[k.local]
+	if peers == nil {
+		peers = map[string]map[*IKESA]struct{}{}
+		m.byID[k.local] = peers
+	}
+	set := peers[k.remote]
+	if set == nil {
+		set = map[*IKESA]struct{}{}
+		peers[k.remote] = set
+	}
+	set[s] = struct{}{}
+	s.indexedID, s.indexed = k, true
+}
+
+func (m *Manager) unindexLocked(s *IKESA) {
+	if !s.indexed {
+		return
+	}
+	k := s.indexedID
+	if peers := m.byID[k.local]; peers != nil {
+		if set := peers[k.remote]; set != nil {
+			delete(set, s)
+			if len(set) == 0 {
+				delete(peers, k.remote)
+			}
+		}
+		if len(peers) == 0 {
+			delete(m.byID, k.local)
+		}
+	}
+	s.indexedID, s.indexed = idKey{}, false
+}
+
+// snapshotsByID returns the current state of the IKE_SAs between the
+// local identity and the remote identities for which match reports true
+// (nil: all), in no particular order.
+func (m *Manager) snapshotsByID(local string, match func(remote string) bool) []*Snapshot {
+	var out []*Snapshot
+	m.eachByID(local, match, func(sn *Snapshot) bool {
+		out = append(out, sn)
+		return true
+	})
+	return out
+}
+
+// eachByID calls f with the state of the IKE_SAs snapshotsByID lists
+// until f returns false.
+func (m *Manager) eachByID(local string, match func(remote string) bool, f func(*Snapshot) bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for remote, set := range m.byID[local] {
+		if match != nil && !match(remote) {
+			continue
+		}
+		for s := range set {
+			if sn := s.actor.snap.Load(); sn != nil && sn.LocalID == local && sn.RemoteID == remote {
+				if !f(sn) {
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -474,18 +556,19 @@ func (m *Manager) peersFor(local, remote netip.Addr) []*cfg.Peer {
 // local identity and a remote one matching the configured remote ID (the
 // initiator then omits INITIAL_CONTACT).
 func (m *Manager) hasPeer(self *IKESA, local identity.ID, remote []*cfg.Auth) bool {
-	for _, sn := range m.Snapshots() {
-		if sn.UniqueID == self.UniqueID || sn.State != StateEstablished || sn.LocalID != local.String() {
-			continue
-		}
-		if len(remote) == 0 {
-			return true
-		}
-		if id, err := identity.Parse(sn.RemoteID); err == nil && remote[0].ID.Matches(id) > identity.MatchNone {
-			return true
+	var match func(string) bool
+	if len(remote) > 0 {
+		match = func(r string) bool {
+			id, err := identity.Parse(r)
+			return err == nil && remote[0].ID.Matches(id) > identity.MatchNone
 		}
 	}
-	return false
+	found := false
+	m.eachByID(local.String(), match, func(sn *Snapshot) bool {
+		found = sn.UniqueID != self.UniqueID && sn.State == StateEstablished
+		return !found
+	})
+	return found
 }
 
 // checkUniqueness enforces config setup's uniqueids= for an IKE_SA the
@@ -510,8 +593,8 @@ func (m *Manager) checkUniqueness(s *IKESA, initialContact bool) bool {
 	}
 	local, remote := s.LocalID.String(), s.RemoteID.String()
 	cancel := false
-	for _, sn := range m.Snapshots() {
-		if sn.UniqueID == s.UniqueID || sn.LocalID != local || sn.RemoteID != remote ||
+	for _, sn := range m.snapshotsByID(local, func(r string) bool { return r == remote }) {
+		if sn.UniqueID == s.UniqueID ||
 			sn.Remote.Addr().Is4() != s.Remote.Addr().Is4() || sn.State == StateDestroying {
 			continue
 		}

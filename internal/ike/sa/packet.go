@@ -230,6 +230,7 @@ func (s *IKESA) receive(pkt Packet, m *message.Message) {
 	} else {
 		tm.processRequest(m)
 	}
+	tm.lastRaw = nil
 }
 
 // open verifies and decrypts an SK body; wire is the whole datagram.

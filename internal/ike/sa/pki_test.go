@@ -36,7 +36,7 @@ var (
 	sharedPKI *testPKI
 )
 
-func newTestPKI(t *testing.T) *testPKI {
+func newTestPKI(t testing.TB) *testPKI {
 	pkiOnce.Do(func() {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1),
@@ -60,7 +60,7 @@ func newTestPKI(t *testing.T) *testPKI {
 // roadwarriors carol and dave) and its unencrypted key.
 // hostDirKey is hostDir with a key of the given type: "ecdsa" (P-256,
 // the default), "rsa" (2048 bits) or "ed25519".
-func (p *testPKI) hostDirKey(t *testing.T, name, keyType string) string {
+func (p *testPKI) hostDirKey(t testing.TB, name, keyType string) string {
 	dir := t.TempDir()
 	san := name + ".strongswan.org"
 	tmpl := &x509.Certificate{

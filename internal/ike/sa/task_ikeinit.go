@@ -1,6 +1,7 @@
 package sa
 
 import (
+	"bytes"
 	"fmt"
 	"github.com/goswan/goswan/internal/log"
 
@@ -230,7 +231,7 @@ func (t *ikeInit) processResponse(m *message.Message) Status {
 	s.Proposal = got[0]
 	s.logf(log.CFG, 1, "selected proposal: %s", s.Proposal)
 	s.SPIr = m.SPIr
-	s.Nr = np.Data
+	s.Nr = bytes.Clone(np.Data) // not the whole datagram
 	t.noteExtensions(m)
 	return t.derive(secret)
 }
@@ -263,7 +264,7 @@ func (t *ikeInit) processRequest(m *message.Message) Status {
 	s.setState(StateConnecting)
 	t.received = fromWire(sap.Proposals)
 	t.peerKE = kep
-	s.Ni = np.Data
+	s.Ni = bytes.Clone(np.Data) // not the whole datagram
 	t.noteExtensions(m)
 	peers := s.mgr.peersFor(s.Local.Addr(), s.Remote.Addr())
 	if len(peers) == 0 {

@@ -676,7 +676,7 @@ func (s *IKESA) deriveRekeyed(old *IKESA, p *crypto.Proposal, spii, spir uint64,
 	if err != nil {
 		return fmt.Errorf("key derivation for rekeyed IKE_SA failed: %w", err)
 	}
-	s.SPIi, s.SPIr, s.Ni, s.Nr = spii, spir, ni, nr
+	s.SPIi, s.SPIr, s.Ni, s.Nr = spii, spir, bytes.Clone(ni), bytes.Clone(nr)
 	s.Proposal = p.Clone()
 	s.Proposal.SPI = nil
 	if err := s.installKeys(keys); err != nil {
