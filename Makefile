@@ -53,8 +53,16 @@ demo: deps-build build
 fuzz:
 	testing/fuzz-all $(FUZZTIME)
 
-bench:
+# Go benchmarks (handshakes/s on 1 and 2 cores, memory per SA at 10,000 and
+# 100,000 SAs, ESP seal/open, pools...), then testing/cmd/bench: iperf3 and
+# UDP packets/s through our datapath vs strongSwan's kernel-libipsec in
+# network namespaces, a CPU profile, IKE setups/s and RSS per SA of both
+# daemons. Needs root and the lab packages (make deps).
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench Handshake -cpu 1,2 -benchtime 5000x ./internal/ike/sa/
+	$(GO) build -o $(BIN)/bench ./testing/cmd/bench
+	$(BIN)/bench
 
 clean:
 	rm -rf $(BIN) $(TOOLS)

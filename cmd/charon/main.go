@@ -3,6 +3,7 @@
 // ipsec.conf, ipsec.secrets and ipsec.d, logs like charon, answers the
 // control socket (/var/run/charon.ctl) and negotiates IKE_SAs on ports
 // 500/4500. --configtest checks a configuration without starting.
+// $GOSWAN_CPUPROFILE=FILE writes a pprof CPU profile of the run to FILE.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/goswan/goswan/internal/config"
@@ -84,6 +86,14 @@ func serve(confdir string, useSyslog bool, debug map[string]*int) int {
 	logger := log.New(log.Options{DefaultLevels: &levels, Foreground: !useSyslog})
 	defer logger.Close()
 	logf := func(format string, args ...any) { logger.Log(log.DMN, log.Ctrl, log.Context{}, format, args...) }
+	if p := os.Getenv(envCPUProfile); p != "" {
+		stop, err := startCPUProfile(p)
+		if err != nil {
+			logf("%v", err)
+			return 1
+		}
+		defer stop()
+	}
 	svc, err := service.Start(service.DefaultConfig(logf))
 	if err != nil {
 		var running *service.RunningError
@@ -119,4 +129,24 @@ func serve(confdir string, useSyslog bool, debug map[string]*int) int {
 		return 1
 	}
 	return 0
+}
+
+// envCPUProfile names a file that receives a pprof CPU profile of the
+// daemon's run, from start to shutdown (testing/cmd/bench uses it).
+const envCPUProfile = "GOSWAN_CPUPROFILE"
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envCPUProfile, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", envCPUProfile, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
