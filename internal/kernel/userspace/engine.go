@@ -113,7 +113,12 @@ type Config struct {
 	LocalAddr func(ts kernel.TS) (netip.Addr, bool)
 
 	// Workers is the number of crypto goroutines (GOMAXPROCS if 0).
+	// Inline (or Workers < 0) has the goroutines that read packets
+	// encrypt, decrypt and deliver them themselves, without crypto
+	// workers: what suits machines with few cores; New chooses it when
+	// GOMAXPROCS is 2 or less and Workers is 0.
 	Workers int
+	Inline  bool
 	// AcquireInterval limits acquires per reqid (DefaultAcquireInterval
 	// if 0).
 	AcquireInterval time.Duration
@@ -210,6 +215,13 @@ type Engine struct {
 	done      chan struct{}
 	producers sync.WaitGroup
 	consumers sync.WaitGroup
+	// inline mode (Config.Inline): inMu serializes the ordered part of
+	// the inbound path, inlineRaw is the TUN reader's send scratch,
+	// scratch holds the readers' crypto scratch
+	inline    bool
+	inMu      sync.Mutex
+	inlineRaw [2][]*pkt
+	scratch   sync.Pool
 	udpKick   chan struct{}
 	udpMu     sync.Mutex // guards udpPending, closed for HandleUDPESP
 	udpBatch  *batch
@@ -323,6 +335,8 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.ruleOn = true
 	}
+	e.inline = cfg.Inline || cfg.Workers < 0 || (cfg.Workers == 0 && runtime.GOMAXPROCS(0) <= 2)
+	e.scratch.New = func() any { return new(scratch) }
 	e.start()
 	return e, nil
 }

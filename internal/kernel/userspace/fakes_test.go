@@ -251,6 +251,9 @@ type peerOpts struct {
 	strict bool
 }
 
+// testInline makes newPeer's engines use the inline datapath.
+var testInline bool
+
 var testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func newPeer(t testing.TB, n *memNet, addr netip.Addr, o peerOpts) *peer {
@@ -275,7 +278,13 @@ func newPeer(t testing.TB, n *memNet, addr netip.Addr, o peerOpts) *peer {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
+	if testInline {
+		cfg.Workers, cfg.Inline = 0, true
+	}
 	e, err := New(cfg)
+	if err == nil && e.inline != testInline {
+		t.Fatalf("inline datapath: %v, want %v", e.inline, testInline)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

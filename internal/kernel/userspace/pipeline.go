@@ -105,6 +105,9 @@ func (e *Engine) start() {
 			go e.rawReader(c)
 		}
 	}
+	if e.inline {
+		return
+	}
 	e.consumers.Add(w + 2)
 	for range w {
 		go e.worker()
@@ -132,11 +135,48 @@ func (e *Engine) isClosed(err error) bool {
 	return errors.Is(err, os.ErrClosed)
 }
 
-// dispatch queues a locked batch to the ordered stage and the workers.
+// dispatch queues a locked batch to the ordered stage and the workers, or
+// in inline mode processes it in the calling goroutine.
 func (e *Engine) dispatch(b *batch, ordered chan *batch) {
+	if e.inline {
+		e.processInline(b)
+		return
+	}
 	b.mu.Lock()
 	ordered <- b
 	e.work <- b
+}
+
+// processInline encrypts and sends, or decrypts and writes, a batch in the
+// goroutine that read it: no hand-off between goroutines, which on a
+// machine with few cores costs more than parallel crypto gains (each
+// hand-off wakes another thread). Outbound packets come from the one TUN
+// reader; inbound ones from several readers, which take turns in the
+// ordered part (replay windows, TUN writes).
+func (e *Engine) processInline(b *batch) {
+	sc := e.scratch.Get().(*scratch)
+	defer e.scratch.Put(sc)
+	if b.out {
+		e.sealBatch(b, sc)
+		e.sendOutBatch(b, &e.inlineRaw)
+		e.freeOut <- b
+		return
+	}
+	e.decryptBatch(b, sc)
+	e.inMu.Lock()
+	e.writeInBatch(b)
+	e.inMu.Unlock()
+	e.freeIn <- b
+}
+
+// sealBatch encrypts the packets of an outbound batch.
+func (e *Engine) sealBatch(b *batch, sc *scratch) {
+	for i := range b.n {
+		p := &b.pkts[i]
+		s := p.sa
+		start, end := s.suite.seal(p.buf, p.off, p.n, s.id.SPI, p.seq, p.nh, sc, nil)
+		p.off, p.n, p.ok = start, end-start, true
+	}
 }
 
 // flowCache remembers the policy and SA of recent flows for the TUN
@@ -340,12 +380,7 @@ func (e *Engine) worker() {
 	sc := new(scratch)
 	for b := range e.work {
 		if b.out {
-			for i := range b.n {
-				p := &b.pkts[i]
-				s := p.sa
-				start, end := s.suite.seal(p.buf, p.off, p.n, s.id.SPI, p.seq, p.nh, sc, nil)
-				p.off, p.n, p.ok = start, end-start, true
-			}
+			e.sealBatch(b, sc)
 		} else {
 			e.decryptBatch(b, sc)
 		}
@@ -456,50 +491,58 @@ func (e *Engine) rebuildTransport(p *pkt, s *sa) (flow, bool) {
 func (e *Engine) outSender() {
 	defer e.consumers.Done()
 	var raw [2][]*pkt
-	raw[0] = make([]*pkt, 0, maxBatch)
-	raw[1] = make([]*pkt, 0, maxBatch)
 	for b := range e.outQ {
 		b.mu.Lock()
-		raw[0], raw[1] = raw[0][:0], raw[1][:0]
-		for i := range b.n {
-			p := &b.pkts[i]
-			if !p.ok {
-				continue
-			}
-			if p.encap {
-				if err := e.cfg.SendUDP(p.src, p.dst, p.data()); err != nil {
-					e.count(cSendErrors)
-				} else {
-					e.count(cUDPSent)
-				}
-				continue
-			}
-			fam := family(p.dst.Addr())
-			raw[fam] = append(raw[fam], p)
-		}
-		for fam, l := range raw {
-			if len(l) == 0 {
-				continue
-			}
-			c := e.raw[fam]
-			if c == nil {
-				e.stats[cSendErrors].Add(uint64(len(l)))
-				continue
-			}
-			sent, err := c.writeBatch(l)
-			e.stats[cESPSent].Add(uint64(sent))
-			if err != nil {
-				e.stats[cSendErrors].Add(uint64(len(l) - sent))
-				if e.log.Enabled(log.ESP, log.Diag) {
-					e.logf(log.Diag, "sending ESP packets failed: %v", err)
-				}
-			}
-		}
-		clear(raw[0][:cap(raw[0])])
-		clear(raw[1][:cap(raw[1])])
+		e.sendOutBatch(b, &raw)
 		b.mu.Unlock()
 		e.freeOut <- b
 	}
+}
+
+// sendOutBatch sends the encrypted packets of a batch; raw is scratch
+// space of the calling goroutine.
+func (e *Engine) sendOutBatch(b *batch, raw *[2][]*pkt) {
+	if raw[0] == nil {
+		raw[0] = make([]*pkt, 0, maxBatch)
+		raw[1] = make([]*pkt, 0, maxBatch)
+	}
+	raw[0], raw[1] = raw[0][:0], raw[1][:0]
+	for i := range b.n {
+		p := &b.pkts[i]
+		if !p.ok {
+			continue
+		}
+		if p.encap {
+			if err := e.cfg.SendUDP(p.src, p.dst, p.data()); err != nil {
+				e.count(cSendErrors)
+			} else {
+				e.count(cUDPSent)
+			}
+			continue
+		}
+		fam := family(p.dst.Addr())
+		raw[fam] = append(raw[fam], p)
+	}
+	for fam, l := range raw {
+		if len(l) == 0 {
+			continue
+		}
+		c := e.raw[fam]
+		if c == nil {
+			e.stats[cSendErrors].Add(uint64(len(l)))
+			continue
+		}
+		sent, err := c.writeBatch(l)
+		e.stats[cESPSent].Add(uint64(sent))
+		if err != nil {
+			e.stats[cSendErrors].Add(uint64(len(l) - sent))
+			if e.log.Enabled(log.ESP, log.Diag) {
+				e.logf(log.Diag, "sending ESP packets failed: %v", err)
+			}
+		}
+	}
+	clear(raw[0][:cap(raw[0])])
+	clear(raw[1][:cap(raw[1])])
 }
 
 // rawReader receives raw ESP packets.
@@ -644,52 +687,58 @@ func (e *Engine) inWriter() {
 	defer e.consumers.Done()
 	for b := range e.inQ {
 		b.mu.Lock()
-		now := e.clock.Now().UnixNano()
-		bufs := b.bufs[:0]
-		for i := range b.n {
-			p := &b.pkts[i]
-			if !p.ok {
-				continue
-			}
-			s := p.sa
-			if s.hardDone.Load() {
-				e.count(cDropExpired)
-				continue
-			}
-			s.replayMu.Lock()
-			ok := s.replay.update(p.seq)
-			top := s.replay.top
-			s.replayMu.Unlock()
-			if !ok {
-				e.count(cDropReplay)
-				if e.log.Enabled(log.ESP, log.Diag) {
-					e.logf(log.Diag, "ESP packet with SPI %08x and sequence number %d is a replay", s.id.SPI, p.seq)
-				}
-				continue
-			}
-			s.top.Store(top)
-			if !s.account(e, p.n, now) {
-				e.count(cDropExpired)
-				continue
-			}
-			if ep := s.ep.Load(); ep.encap && p.src.Port() != 0 && p.src != ep.src {
-				e.mapping(s, p.src)
-			}
-			bufs = append(bufs, p.buf[p.off-vnetHdrLen:p.off+p.n])
-		}
-		if len(bufs) > 0 {
-			if _, err := e.tun.Write(bufs, vnetHdrLen); err != nil && !e.isClosed(err) {
-				e.count(cTUNErrors)
-				if e.log.Enabled(log.ESP, log.Diag) {
-					e.logf(log.Diag, "writing to TUN device %s failed: %v", e.name, err)
-				}
-			}
-			e.stats[cTUNWritten].Add(uint64(len(bufs)))
-		}
-		clear(b.bufs)
+		e.writeInBatch(b)
 		b.mu.Unlock()
 		e.freeIn <- b
 	}
+}
+
+// writeInBatch checks the replay windows and lifetimes of a decrypted
+// batch and writes its packets to the TUN device.
+func (e *Engine) writeInBatch(b *batch) {
+	now := e.clock.Now().UnixNano()
+	bufs := b.bufs[:0]
+	for i := range b.n {
+		p := &b.pkts[i]
+		if !p.ok {
+			continue
+		}
+		s := p.sa
+		if s.hardDone.Load() {
+			e.count(cDropExpired)
+			continue
+		}
+		s.replayMu.Lock()
+		ok := s.replay.update(p.seq)
+		top := s.replay.top
+		s.replayMu.Unlock()
+		if !ok {
+			e.count(cDropReplay)
+			if e.log.Enabled(log.ESP, log.Diag) {
+				e.logf(log.Diag, "ESP packet with SPI %08x and sequence number %d is a replay", s.id.SPI, p.seq)
+			}
+			continue
+		}
+		s.top.Store(top)
+		if !s.account(e, p.n, now) {
+			e.count(cDropExpired)
+			continue
+		}
+		if ep := s.ep.Load(); ep.encap && p.src.Port() != 0 && p.src != ep.src {
+			e.mapping(s, p.src)
+		}
+		bufs = append(bufs, p.buf[p.off-vnetHdrLen:p.off+p.n])
+	}
+	if len(bufs) > 0 {
+		if _, err := e.tun.Write(bufs, vnetHdrLen); err != nil && !e.isClosed(err) {
+			e.count(cTUNErrors)
+			if e.log.Enabled(log.ESP, log.Diag) {
+				e.logf(log.Diag, "writing to TUN device %s failed: %v", e.name, err)
+			}
+		}
+		e.stats[cTUNWritten].Add(uint64(len(bufs)))
+	}
+	clear(b.bufs)
 }
 
 // mapping reports that the peer of a UDP-encapsulated SA now sends from
