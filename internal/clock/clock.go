@@ -5,7 +5,7 @@
 package clock
 
 import (
-	"sort"
+	"container/heap"
 	"sync"
 	"time"
 )
@@ -31,23 +31,47 @@ func (Real) Now() time.Time { return time.Now() }
 func (Real) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // Fake is a manual clock. Callbacks whose time has come run synchronously,
-// in time order, inside Advance (or Set), each in the calling goroutine.
+// in time order, inside Advance, each in the calling goroutine.
+// Pending timers are kept in a heap and stopped ones removed lazily, so
+// that tests and benchmarks with many thousands of SAs stay fast.
 type Fake struct {
-	mu     sync.Mutex // guards now, timers, seq
-	now    time.Time
-	timers []*fakeTimer
-	seq    uint64
+	mu      sync.Mutex // guards now, timers, seq, stopped
+	now     time.Time
+	timers  timerHeap
+	seq     uint64
+	stopped int // stopped timers still in the heap
 }
 
 // NewFake returns a fake clock set to start.
 func NewFake(start time.Time) *Fake { return &Fake{now: start} }
 
 type fakeTimer struct {
-	c       *Fake
-	when    time.Time
-	seq     uint64
-	f       func()
-	stopped bool
+	c    *Fake
+	when time.Time
+	seq  uint64
+	f    func()
+	// done: fired or stopped; removed: stopped while in the heap
+	done, removed bool
+}
+
+// timerHeap orders timers by time, then by scheduling order.
+type timerHeap []*fakeTimer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].when.Equal(h[j].when) {
+		return h[i].when.Before(h[j].when)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*fakeTimer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return t
 }
 
 func (c *Fake) Now() time.Time {
@@ -60,7 +84,7 @@ func (c *Fake) AfterFunc(d time.Duration, f func()) Timer {
 	c.mu.Lock()
 	c.seq++
 	t := &fakeTimer{c: c, when: c.now.Add(d), seq: c.seq, f: f}
-	c.timers = append(c.timers, t)
+	heap.Push(&c.timers, t)
 	c.mu.Unlock()
 	if d <= 0 {
 		c.Advance(0)
@@ -69,19 +93,46 @@ func (c *Fake) AfterFunc(d time.Duration, f func()) Timer {
 }
 
 func (t *fakeTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	if t.stopped {
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.done {
 		return false
 	}
-	t.stopped = true
-	for i, o := range t.c.timers {
-		if o == t {
-			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
-			return true
+	t.done, t.removed = true, true
+	c.stopped++
+	if c.stopped > 64 && c.stopped > len(c.timers)/2 {
+		c.compactLocked()
+	}
+	return true
+}
+
+// compactLocked drops the stopped timers from the heap.
+func (c *Fake) compactLocked() {
+	live := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.removed {
+			live = append(live, t)
 		}
 	}
-	return false
+	clear(c.timers[len(live):])
+	c.timers = live
+	c.stopped = 0
+	heap.Init(&c.timers)
+}
+
+// peekLocked returns the earliest pending timer, dropping stopped ones
+// from the top of the heap.
+func (c *Fake) peekLocked() *fakeTimer {
+	for len(c.timers) > 0 {
+		t := c.timers[0]
+		if !t.removed {
+			return t
+		}
+		heap.Pop(&c.timers)
+		c.stopped--
+	}
+	return nil
 }
 
 // Advance moves the clock forward by d, running every callback that falls
@@ -93,20 +144,14 @@ func (c *Fake) Advance(d time.Duration) {
 	c.mu.Unlock()
 	for {
 		c.mu.Lock()
-		sort.Slice(c.timers, func(i, j int) bool {
-			if !c.timers[i].when.Equal(c.timers[j].when) {
-				return c.timers[i].when.Before(c.timers[j].when)
-			}
-			return c.timers[i].seq < c.timers[j].seq
-		})
-		if len(c.timers) == 0 || c.timers[0].when.After(target) {
+		t := c.peekLocked()
+		if t == nil || t.when.After(target) {
 			c.now = target
 			c.mu.Unlock()
 			return
 		}
-		t := c.timers[0]
-		c.timers = c.timers[1:]
-		t.stopped = true
+		heap.Pop(&c.timers)
+		t.done = true
 		if t.when.After(c.now) {
 			c.now = t.when
 		}
@@ -119,21 +164,16 @@ func (c *Fake) Advance(d time.Duration) {
 func (c *Fake) Next() (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.timers) == 0 {
+	t := c.peekLocked()
+	if t == nil {
 		return time.Time{}, false
 	}
-	next := c.timers[0].when
-	for _, t := range c.timers[1:] {
-		if t.when.Before(next) {
-			next = t.when
-		}
-	}
-	return next, true
+	return t.when, true
 }
 
 // Pending returns the number of pending timers.
 func (c *Fake) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.timers)
+	return len(c.timers) - c.stopped
 }
