@@ -156,7 +156,7 @@ func New(opts Options) (*Daemon, error) {
 	sc.Mark = d.sockMark
 	if d.engine != nil {
 		eng := d.engine
-		sc.RecvESP = func(src, dst netip.AddrPort, b []byte) { eng.HandleUDPESP(src, dst, b) }
+		sc.RecvESPBatch = eng.HandleUDPESPBatch
 	}
 	if d.sock, err = socket.Open(sc); err != nil {
 		if sc.IPv6 {
@@ -276,9 +276,12 @@ func (d *Daemon) setupKernel(settings *config.Settings) (updown.Datapath, error)
 		return updown.XFRM, nil
 	}
 	uc := userspace.Config{
-		MTU:          settings.GetInt("charon.plugins.kernel-libipsec.mtu", userspace.DefaultMTU),
-		FwMark:       d.sockMark,
-		SendUDP:      func(src, dst netip.AddrPort, pkt []byte) error { return d.sock.SendESP(src, dst, pkt) },
+		MTU:     settings.GetInt("charon.plugins.kernel-libipsec.mtu", userspace.DefaultMTU),
+		FwMark:  d.sockMark,
+		SendUDP: func(src, dst netip.AddrPort, pkt []byte) error { return d.sock.SendESP(src, dst, pkt) },
+		SendUDPBatch: func(src, dst []netip.AddrPort, pkts [][]byte) (int, error) {
+			return d.sock.SendESPBatch(src, dst, pkts)
+		},
 		NoRoutes:     !installRoutes,
 		RoutingTable: table,
 		Log:          d.log,

@@ -7,6 +7,12 @@
 // SO_MARK (charon.plugins.socket-default.fwmark) so routing policies can
 // keep them out of the IPsec routing table, and sending NAT-T keepalives.
 //
+// The sockets are read with recvmmsg. ESP-in-UDP on the NAT-T port goes
+// to the userspace datapath a read at a time (Config.RecvESPBatch, the
+// socket's buffers lent for the call), and comes back in batches
+// (SendESPBatch: sendmmsg with IP_PKTINFO / IPV6_PKTINFO sources); both
+// allocate nothing per packet.
+//
 // It imports only the standard library and golang.org/x/sys.
 package socket
 
@@ -37,16 +43,24 @@ type Config struct {
 	IPv4, IPv6     bool
 	Mark           uint32 // SO_MARK, 0 for none
 	// RecvESP is called for ESP-in-UDP packets on the NAT-T port (nil:
-	// dropped); the userspace datapath hooks in here.
+	// dropped), with a copy of each packet.
 	RecvESP func(src, dst netip.AddrPort, data []byte)
+	// RecvESPBatch, if set, is called instead of RecvESP with the
+	// ESP-in-UDP packets of one read of the NAT-T socket (recvmmsg):
+	// pkts[i] came from src[i] and arrived at dst[i]. The slices and the
+	// packets are the socket's buffers, valid only during the call. The
+	// userspace datapath (userspace.Engine.HandleUDPESPBatch) hooks in
+	// here.
+	RecvESPBatch func(src, dst []netip.AddrPort, pkts [][]byte)
 }
 
 // Socket is the set of open UDP sockets.
 type Socket struct {
 	cfg   Config
-	conns map[connKey]*net.UDPConn
+	conns map[connKey]*conn
 	mu    sync.Mutex // guards closed
 	close bool
+	send  sync.Pool // *sendBatch
 }
 
 type connKey struct {
@@ -54,9 +68,15 @@ type connKey struct {
 	port uint16
 }
 
+type conn struct {
+	*net.UDPConn
+	rc syscall.RawConn
+}
+
 // Open opens the sockets.
 func Open(cfg Config) (*Socket, error) {
-	s := &Socket{cfg: cfg, conns: map[connKey]*net.UDPConn{}}
+	s := &Socket{cfg: cfg, conns: map[connKey]*conn{}}
+	s.send.New = func() any { return new(sendBatch) }
 	for _, port := range []uint16{cfg.Port, cfg.NATTPort} {
 		if port == 0 {
 			continue
@@ -70,13 +90,25 @@ func Open(cfg Config) (*Socket, error) {
 				s.Close()
 				return nil, err
 			}
-			s.conns[connKey{v6, port}] = c
+			rc, err := c.SyscallConn()
+			if err != nil {
+				c.Close()
+				s.Close()
+				return nil, err
+			}
+			s.conns[connKey{v6, port}] = &conn{c, rc}
 		}
 	}
 	if len(s.conns) == 0 {
 		return nil, errors.New("no sockets configured")
 	}
 	return s, nil
+}
+
+// espPort reports whether ESP-in-UDP arrives on port for the userspace
+// datapath: its socket gets bigger buffers and longer batches.
+func (s *Socket) espPort(port uint16) bool {
+	return port == s.cfg.NATTPort && port != 0 && s.cfg.RecvESPBatch != nil
 }
 
 func (s *Socket) listen(v6 bool, port uint16) (*net.UDPConn, error) {
@@ -99,6 +131,11 @@ func (s *Socket) listen(v6 bool, port uint16) (*net.UDPConn, error) {
 			if serr == nil && s.cfg.Mark != 0 {
 				serr = unix.SetsockoptInt(f, unix.SOL_SOCKET, unix.SO_MARK, int(s.cfg.Mark))
 			}
+			if serr == nil && s.espPort(port) {
+				// room for bursts of ESP while the datapath is busy
+				setBuffer(f, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, 4<<20)
+				setBuffer(f, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, 4<<20)
+			}
 		})
 		if err != nil {
 			return err
@@ -110,6 +147,14 @@ func (s *Socket) listen(v6 bool, port uint16) (*net.UDPConn, error) {
 		return nil, fmt.Errorf("unable to bind socket to port %d: %w", port, err)
 	}
 	return pc.(*net.UDPConn), nil
+}
+
+// setBuffer sets a socket buffer size, beyond net.core.[rw]mem_max if
+// privileged.
+func setBuffer(fd, force, opt, size int) {
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, size) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, size)
+	}
 }
 
 // Close closes all sockets; Serve returns.
@@ -152,63 +197,55 @@ func (s *Socket) closed() bool {
 	return s.close
 }
 
-func (s *Socket) readLoop(k connKey, c *net.UDPConn, recv func(Datagram)) error {
-	buf := make([]byte, 65536)
-	oob := make([]byte, 256)
+func (s *Socket) readLoop(k connKey, c *conn, recv func(Datagram)) error {
+	n := ikeBatch
+	if s.espPort(k.port) {
+		n = espBatch
+	}
+	r := newReader(k, c.rc, n)
+	natt := k.port == s.cfg.NATTPort && k.port != 0
 	for {
-		n, oobn, _, src, err := c.ReadMsgUDPAddrPort(buf, oob)
+		got, err := r.read()
 		if err != nil {
 			if s.closed() {
 				return nil
 			}
 			return err
 		}
-		dst := localAddr(oob[:oobn], k)
-		data := buf[:n]
-		if k.port == s.cfg.NATTPort && k.port != 0 {
-			switch {
-			case n == 1 && data[0] == 0xff:
-				continue // NAT-T keepalive
-			case n < 4:
-				continue
-			case binary.BigEndian.Uint32(data) != 0:
-				if s.cfg.RecvESP != nil {
-					s.cfg.RecvESP(src, dst, append([]byte(nil), data...))
-				}
+		for i := range got {
+			src, dst, data, ok := r.msg(i)
+			if !ok {
 				continue
 			}
-			data = data[4:]
+			if natt {
+				switch {
+				case len(data) == 1 && data[0] == 0xff:
+					continue // NAT-T keepalive
+				case len(data) < 4:
+					continue
+				case binary.BigEndian.Uint32(data) != 0:
+					switch {
+					case s.cfg.RecvESPBatch != nil:
+						r.src, r.dst, r.esp = append(r.src, src), append(r.dst, dst), append(r.esp, data)
+					case s.cfg.RecvESP != nil:
+						s.cfg.RecvESP(src, dst, append([]byte(nil), data...))
+					}
+					continue
+				}
+				data = data[4:]
+			}
+			recv(Datagram{Src: src, Dst: dst, Data: append([]byte(nil), data...)})
 		}
-		recv(Datagram{Src: unmap(src), Dst: dst, Data: append([]byte(nil), data...)})
+		if len(r.esp) > 0 {
+			s.cfg.RecvESPBatch(r.src, r.dst, r.esp)
+			clear(r.esp)
+			r.src, r.dst, r.esp = r.src[:0], r.dst[:0], r.esp[:0]
+		}
 	}
 }
 
 func unmap(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-}
-
-// localAddr extracts the datagram's destination from the PKTINFO control
-// message.
-func localAddr(oob []byte, k connKey) netip.AddrPort {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err == nil {
-		for _, m := range msgs {
-			switch {
-			case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_PKTINFO && len(m.Data) >= unix.SizeofInet4Pktinfo:
-				var a [4]byte
-				copy(a[:], m.Data[8:12]) // ipi_addr
-				return netip.AddrPortFrom(netip.AddrFrom4(a), k.port)
-			case m.Header.Level == unix.IPPROTO_IPV6 && m.Header.Type == unix.IPV6_PKTINFO && len(m.Data) >= unix.SizeofInet6Pktinfo:
-				var a [16]byte
-				copy(a[:], m.Data[:16])
-				return netip.AddrPortFrom(netip.AddrFrom16(a), k.port)
-			}
-		}
-	}
-	if k.v6 {
-		return netip.AddrPortFrom(netip.IPv6Unspecified(), k.port)
-	}
-	return netip.AddrPortFrom(netip.IPv4Unspecified(), k.port)
 }
 
 // Send transmits a datagram from d.Src (its port picks the socket, its
@@ -238,13 +275,82 @@ func (s *Socket) Send(d Datagram) error {
 
 // SendESP sends an ESP-in-UDP packet (with no marker) from the NAT-T port.
 func (s *Socket) SendESP(src, dst netip.AddrPort, data []byte) error {
+	b := s.send.Get().(*sendBatch)
+	defer s.send.Put(b)
+	b.reset()
+	if err := s.queueESP(b, src, dst, data); err != nil {
+		return err
+	}
+	_, err := s.flush(b)
+	return err
+}
+
+// SendESPBatch sends ESP-in-UDP packets (with no marker) from the NAT-T
+// port, pkts[i] from src[i] to dst[i], with one sendmmsg per address
+// family (and per 128 packets); the source addresses go in IP_PKTINFO /
+// IPV6_PKTINFO control messages. It returns how many packets were sent
+// and the first error. It allocates nothing.
+func (s *Socket) SendESPBatch(src, dst []netip.AddrPort, pkts [][]byte) (int, error) {
+	b := s.send.Get().(*sendBatch)
+	defer s.send.Put(b)
+	b.reset()
+	sent := 0
+	var firstErr error
+	for i, p := range pkts {
+		if err := s.queueESP(b, src[i], dst[i], p); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if b.full() {
+			n, err := s.flush(b)
+			sent += n
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	n, err := s.flush(b)
+	sent += n
+	if firstErr == nil {
+		firstErr = err
+	}
+	return sent, firstErr
+}
+
+func (s *Socket) queueESP(b *sendBatch, src, dst netip.AddrPort, data []byte) error {
 	v6 := dst.Addr().Is6() && !dst.Addr().Is4In6()
 	c := s.conns[connKey{v6, s.cfg.NATTPort}]
 	if c == nil {
 		return errors.New("no NAT-T socket")
 	}
-	_, _, err := c.WriteMsgUDPAddrPort(data, sourceOOB(src.Addr(), v6), dst)
-	return err
+	fam := 0
+	if v6 {
+		fam = 1
+	}
+	b.fam[fam].c = c
+	b.fam[fam].add(src.Addr(), dst, data, v6)
+	return nil
+}
+
+// flush sends what b holds.
+func (s *Socket) flush(b *sendBatch) (int, error) {
+	sent := 0
+	var firstErr error
+	for i := range b.fam {
+		m := &b.fam[i]
+		if m.n == 0 {
+			continue
+		}
+		n, err := m.send()
+		sent += n
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		m.n = 0
+	}
+	return sent, firstErr
 }
 
 func sourceOOB(src netip.Addr, v6 bool) []byte {
@@ -253,20 +359,35 @@ func sourceOOB(src netip.Addr, v6 bool) []byte {
 	}
 	if v6 {
 		b := make([]byte, unix.CmsgSpace(unix.SizeofInet6Pktinfo))
-		h := (*unix.Cmsghdr)(unsafePointer(b))
-		h.Level, h.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
-		h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
-		a := src.As16()
-		copy(b[unix.CmsgLen(0):], a[:])
+		putPktinfo6(b, src)
 		return b
 	}
 	b := make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo))
+	putPktinfo4(b, src)
+	return b
+}
+
+// putPktinfo4 writes an IP_PKTINFO control message choosing src as the
+// source address into b (CmsgSpace(SizeofInet4Pktinfo) bytes, aligned).
+func putPktinfo4(b []byte, src netip.Addr) {
 	h := (*unix.Cmsghdr)(unsafePointer(b))
 	h.Level, h.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
 	h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+	d := b[unix.CmsgLen(0):unix.CmsgSpace(unix.SizeofInet4Pktinfo)]
+	clear(d)
 	a := src.Unmap().As4()
-	copy(b[unix.CmsgLen(0)+4:], a[:]) // ipi_spec_dst
-	return b
+	copy(d[4:8], a[:]) // ipi_spec_dst
+}
+
+// putPktinfo6 writes an IPV6_PKTINFO control message.
+func putPktinfo6(b []byte, src netip.Addr) {
+	h := (*unix.Cmsghdr)(unsafePointer(b))
+	h.Level, h.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+	h.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+	d := b[unix.CmsgLen(0):unix.CmsgSpace(unix.SizeofInet6Pktinfo)]
+	clear(d)
+	a := src.As16()
+	copy(d, a[:]) // ipi6_addr, ifindex 0
 }
 
 // Control calls f with the file descriptor of every open socket (its

@@ -2,8 +2,11 @@ package socket
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 )
@@ -67,5 +70,257 @@ func TestLoopbackIKEAndNATT(t *testing.T) {
 	case d := <-got:
 		t.Fatalf("keepalive or ESP delivered as IKE: %+v", d)
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// espBatches collects what RecvESPBatch delivers (copies: the slices are
+// the socket's).
+type espBatches struct {
+	mu      sync.Mutex
+	pkts    [][]byte
+	src     []netip.AddrPort
+	dst     []netip.AddrPort
+	batches int
+}
+
+func (e *espBatches) recv(src, dst []netip.AddrPort, pkts [][]byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.batches++
+	for i, p := range pkts {
+		e.pkts = append(e.pkts, append([]byte(nil), p...))
+		e.src = append(e.src, src[i])
+		e.dst = append(e.dst, dst[i])
+	}
+}
+
+func (e *espBatches) count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.pkts)
+}
+
+func espPacket(i int) []byte {
+	p := make([]byte, 8+i%1500)
+	binary.BigEndian.PutUint32(p, 0xc0000000+uint32(i)) // SPI, never 0
+	binary.BigEndian.PutUint32(p[4:], uint32(i))
+	for j := 8; j < len(p); j++ {
+		p[j] = byte(i + j)
+	}
+	return p
+}
+
+// TestBatchESPMixedWithIKE sends bursts of ESP-in-UDP (with SendESPBatch,
+// from another socket, and from the NAT-T socket itself) interleaved with
+// IKE messages and keepalives on the NAT-T port, over IPv4 and IPv6
+// loopback: ESP arrives in batches at RecvESPBatch with its source and
+// destination, IKE at Serve's callback without its marker, keepalives
+// nowhere.
+func TestBatchESPMixedWithIKE(t *testing.T) {
+	for _, fam := range []struct {
+		name string
+		lo   netip.Addr
+		v6   bool
+	}{{"IPv4", netip.MustParseAddr("127.0.0.1"), false}, {"IPv6", netip.IPv6Loopback(), true}} {
+		t.Run(fam.name, func(t *testing.T) {
+			p, nat := freePorts(t)
+			var esp espBatches
+			s, err := Open(Config{Port: p, NATTPort: nat, IPv4: !fam.v6, IPv6: fam.v6, RecvESPBatch: esp.recv})
+			if err != nil {
+				if fam.v6 {
+					t.Skipf("no IPv6: %v", err)
+				}
+				t.Fatal(err)
+			}
+			defer s.Close()
+			got := make(chan Datagram, 64)
+			go s.Serve(func(d Datagram) { got <- d })
+			network := "udp4"
+			if fam.v6 {
+				network = "udp6"
+			}
+			peer, err := net.ListenUDP(network, &net.UDPAddr{IP: fam.lo.AsSlice()})
+			if err != nil {
+				t.Skipf("no %s loopback: %v", fam.name, err)
+			}
+			defer peer.Close()
+			peerAddr := peer.LocalAddr().(*net.UDPAddr).AddrPort()
+			me := netip.AddrPortFrom(fam.lo, nat)
+			const rounds, burst = 20, 40
+			var want [][]byte
+			var ike int
+			for r := range rounds {
+				// a burst from the peer, with an IKE message (marker)
+				// and a keepalive in the middle
+				for i := range burst {
+					pkt := espPacket(r*burst + i)
+					want = append(want, pkt)
+					if _, err := peer.WriteToUDPAddrPort(pkt, me); err != nil {
+						t.Fatal(err)
+					}
+					if i == burst/2 {
+						peer.WriteToUDPAddrPort(append([]byte{0, 0, 0, 0}, fmt.Sprintf("IKE %d", r)...), me)
+						peer.WriteToUDPAddrPort([]byte{0xff}, me)
+						ike++
+					}
+				}
+				// then a burst of ours to ourselves, batched
+				var src, dst []netip.AddrPort
+				var pkts [][]byte
+				for i := range burst {
+					pkt := espPacket(100000 + r*burst + i)
+					want = append(want, pkt)
+					pkts = append(pkts, pkt)
+					src, dst = append(src, me), append(dst, me)
+				}
+				if n, err := s.SendESPBatch(src, dst, pkts); n != burst || err != nil {
+					t.Fatalf("SendESPBatch: %d, %v", n, err)
+				}
+				if err := s.Send(Datagram{Src: me, Dst: me, Keepalive: true}); err != nil {
+					t.Fatal(err)
+				}
+				// wait now and then, so that the socket buffers hold
+				waitUntil(t, func() bool { return esp.count() == len(want) })
+			}
+			for i := range ike {
+				select {
+				case d := <-got:
+					if string(d.Data) != fmt.Sprintf("IKE %d", i) || d.Src != peerAddr || d.Dst != me {
+						t.Fatalf("IKE message %d: %+v", i, d)
+					}
+				case <-time.After(2 * time.Second):
+					t.Fatalf("IKE message %d not delivered", i)
+				}
+			}
+			select {
+			case d := <-got:
+				t.Fatalf("delivered as IKE: %+v", d)
+			case <-time.After(50 * time.Millisecond):
+			}
+			esp.mu.Lock()
+			defer esp.mu.Unlock()
+			// per sender the order holds
+			fromPeer, fromMe := 0, 0
+			for i, pkt := range esp.pkts {
+				if esp.dst[i] != me {
+					t.Fatalf("packet %d: destination %v", i, esp.dst[i])
+				}
+				var w []byte
+				switch esp.src[i] {
+				case peerAddr:
+					w = want[(fromPeer/burst)*2*burst+fromPeer%burst]
+					fromPeer++
+				case me:
+					w = want[(fromMe/burst)*2*burst+burst+fromMe%burst]
+					fromMe++
+				default:
+					t.Fatalf("packet %d from %v", i, esp.src[i])
+				}
+				if !bytes.Equal(pkt, w) {
+					t.Fatalf("packet %d from %v: got %x..., want %x...", i, esp.src[i], pkt[:8], w[:8])
+				}
+			}
+			if esp.batches >= len(esp.pkts) {
+				t.Errorf("%d packets in %d batches: not batched", len(esp.pkts), esp.batches)
+			}
+			t.Logf("%d ESP packets in %d batches", len(esp.pkts), esp.batches)
+		})
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSendESPBatchSource checks the source address chosen with PKTINFO,
+// batches larger than one sendmmsg, and mixed address families.
+func TestSendESPBatchSource(t *testing.T) {
+	_, nat := freePorts(t)
+	s, err := Open(Config{NATTPort: nat, IPv4: true, IPv6: true})
+	if err != nil {
+		t.Skipf("no IPv4 and IPv6: %v", err)
+	}
+	defer s.Close()
+	r4, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r4.Close()
+	r6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer r6.Close()
+	// 127.0.0.2 is ours on lo without being configured
+	src4 := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), nat)
+	src6 := netip.AddrPortFrom(netip.IPv6Loopback(), nat)
+	d4, d6 := r4.LocalAddr().(*net.UDPAddr).AddrPort(), r6.LocalAddr().(*net.UDPAddr).AddrPort()
+	var src, dst []netip.AddrPort
+	var pkts [][]byte
+	const n = 300
+	for i := range n {
+		pkts = append(pkts, espPacket(i))
+		if i%3 == 0 {
+			src, dst = append(src, src6), append(dst, d6)
+		} else {
+			// v4-mapped destinations go out of the IPv4 socket
+			src, dst = append(src, src4), append(dst, netip.AddrPortFrom(netip.AddrFrom16(d4.Addr().As16()), d4.Port()))
+		}
+	}
+	if sent, err := s.SendESPBatch(src, dst, pkts); sent != n || err != nil {
+		t.Fatalf("sent %d of %d: %v", sent, n, err)
+	}
+	buf := make([]byte, 2048)
+	for i := range n {
+		c, wantSrc := r4, src4
+		if i%3 == 0 {
+			c, wantSrc = r6, src6
+		}
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		m, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("packet %d: %v", i, err)
+		}
+		if from := unmap(from); from != wantSrc || !bytes.Equal(buf[:m], pkts[i]) {
+			t.Fatalf("packet %d from %v: %x..., want from %v", i, from, buf[:8], wantSrc)
+		}
+	}
+	if sent, err := s.SendESPBatch(src[:0], dst[:0], nil); sent != 0 || err != nil {
+		t.Fatalf("empty batch: %d, %v", sent, err)
+	}
+}
+
+// TestSendESPBatchAllocs: sending ESP-in-UDP allocates nothing.
+func TestSendESPBatchAllocs(t *testing.T) {
+	_, nat := freePorts(t)
+	s, err := Open(Config{NATTPort: nat, IPv4: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	me := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), nat)
+	to := sink.LocalAddr().(*net.UDPAddr).AddrPort()
+	src, dst, pkts := make([]netip.AddrPort, 32), make([]netip.AddrPort, 32), make([][]byte, 32)
+	for i := range pkts {
+		src[i], dst[i], pkts[i] = me, to, espPacket(i)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		s.SendESPBatch(src, dst, pkts)
+		s.SendESP(me, to, pkts[0])
+	})
+	if allocs > 0 && !raceEnabled {
+		t.Errorf("%.1f allocations per batch", allocs)
 	}
 }

@@ -213,6 +213,84 @@ func (w *wire) close() error {
 	return nil
 }
 
+// udpWire carries ESP-in-UDP from one engine's SendUDPBatch to another's
+// HandleUDPESPBatch in preallocated buffers, in batches as a socket read
+// with recvmmsg would hand them over.
+type udpWire struct {
+	free, full chan *udpMsg
+	closed     chan struct{}
+	done       chan struct{}
+}
+
+type udpMsg struct {
+	src, dst netip.AddrPort
+	data     []byte
+}
+
+func newUDPWire() *udpWire {
+	w := &udpWire{free: make(chan *udpMsg, 4096), full: make(chan *udpMsg, 4096),
+		closed: make(chan struct{}), done: make(chan struct{})}
+	for range cap(w.free) {
+		w.free <- &udpMsg{data: make([]byte, 0, 2048)}
+	}
+	return w
+}
+
+func (w *udpWire) send(src, dst []netip.AddrPort, pkts [][]byte) (int, error) {
+	for i, p := range pkts {
+		var m *udpMsg
+		select {
+		case m = <-w.free:
+		case <-w.closed:
+			return i, os.ErrClosed
+		}
+		m.src, m.dst, m.data = src[i], dst[i], append(m.data[:0], p...)
+		w.full <- m
+	}
+	return len(pkts), nil
+}
+
+func (w *udpWire) serve(e *Engine) {
+	defer close(w.done)
+	const batch = 64
+	src, dst, pkts := make([]netip.AddrPort, 0, batch), make([]netip.AddrPort, 0, batch), make([][]byte, 0, batch)
+	msgs := make([]*udpMsg, 0, batch)
+	for {
+		select {
+		case m := <-w.full:
+			msgs = append(msgs, m)
+		case <-w.closed:
+			return
+		}
+	more:
+		for len(msgs) < batch {
+			select {
+			case m := <-w.full:
+				msgs = append(msgs, m)
+			default:
+				break more
+			}
+		}
+		for _, m := range msgs {
+			src, dst, pkts = append(src, m.src), append(dst, m.dst), append(pkts, m.data)
+		}
+		e.HandleUDPESPBatch(src, dst, pkts)
+		for _, m := range msgs {
+			w.free <- m
+		}
+		src, dst, pkts, msgs = src[:0], dst[:0], pkts[:0], msgs[:0]
+	}
+}
+
+func (w *udpWire) close() {
+	close(w.closed)
+	<-w.done
+}
+
+// rigWorkers, if set, is the number of crypto workers of newEngineRig's
+// engines unless testInline (else New chooses).
+var rigWorkers int
+
 // engineRig is two engines over allocation-free fakes: A reads a
 // generated packet from its TUN device, encrypts and "sends" it, B
 // receives, decrypts, checks and writes it to a counting TUN device.
@@ -222,7 +300,7 @@ type engineRig struct {
 	ea, eb *Engine
 }
 
-func newEngineRig(tb testing.TB, bs benchSuite, size int) *engineRig {
+func newEngineRig(tb testing.TB, bs benchSuite, size int, encap bool) *engineRig {
 	tb.Helper()
 	r := &engineRig{
 		src: &genTUN{pkt: l4Packet(hostA, hostB, protoUDP, 1, 2, make([]byte, size-28)),
@@ -231,16 +309,34 @@ func newEngineRig(tb testing.TB, bs benchSuite, size int) *engineRig {
 	}
 	w := newWire()
 	local := func(kernel.TS) (netip.Addr, bool) { return gwA, true }
+	ca := Config{TUN: r.src, rawConns: [2]packetConn{wireTx{w}, nil}, NoRoutes: true, LocalAddr: local, Router: newFakeRouter()}
+	cb := Config{TUN: r.sink, rawConns: [2]packetConn{wireRx{w}, nil}, NoRoutes: true, LocalAddr: local, Router: newFakeRouter()}
+	if testInline {
+		ca.Inline, cb.Inline = true, true
+	} else if rigWorkers > 0 {
+		ca.Workers, cb.Workers = rigWorkers, rigWorkers
+	}
+	var uw *udpWire
+	if encap {
+		uw = newUDPWire()
+		ca.SendUDPBatch = uw.send
+		cb.SendUDPBatch = func(_, _ []netip.AddrPort, pkts [][]byte) (int, error) { return len(pkts), nil }
+	}
 	var err error
-	if r.ea, err = New(Config{TUN: r.src, rawConns: [2]packetConn{wireTx{w}, nil}, NoRoutes: true, LocalAddr: local, Router: newFakeRouter()}); err != nil {
+	if r.ea, err = New(ca); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { r.ea.Close() })
-	if r.eb, err = New(Config{TUN: r.sink, rawConns: [2]packetConn{wireRx{w}, nil}, NoRoutes: true, LocalAddr: local, Router: newFakeRouter()}); err != nil {
+	if r.eb, err = New(cb); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { r.eb.Close() })
+	if encap {
+		go uw.serve(r.eb)
+		tb.Cleanup(uw.close) // before the engines close
+	}
 	c := net2net(1)
+	c.encap = encap
 	c.encrAB, c.encrBA, c.integ, c.window = bs.encr, bs.encr, bs.integ, 1024
 	c.install(tb, &peer{e: r.ea, addr: addrA}, &peer{e: r.eb, addr: addrB})
 	return r
@@ -267,20 +363,30 @@ func TestEngineAllocs(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("measures allocations of 100000 packets (not with -race or -short)")
 	}
-	for _, bs := range benchSuites {
-		r := newEngineRig(t, bs, 1400)
-		r.run(t, 20000) // warm up: buffers, pools, flow cache
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		const n = 100000
-		r.run(t, n)
-		runtime.ReadMemStats(&after)
-		// a few allocations of the runtime and test harness (timers,
-		// goroutine stacks) may fall into the window; none per packet
-		if allocs := after.Mallocs - before.Mallocs; allocs > 100 {
-			t.Errorf("%s: %d allocations for %d packets", bs.name, allocs, n)
+	for _, encap := range []bool{false, true} {
+		for _, inline := range []bool{false, true} {
+			testInline, rigWorkers = inline, 2
+			for _, bs := range benchSuites {
+				r := newEngineRig(t, bs, 1400, encap)
+				r.run(t, 20000) // warm up: buffers, pools, flow cache
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				const n = 100000
+				r.run(t, n)
+				runtime.ReadMemStats(&after)
+				// a few allocations of the runtime and test harness
+				// (timers, goroutine stacks) may fall into the window;
+				// none per packet
+				if allocs := after.Mallocs - before.Mallocs; allocs > 100 {
+					t.Errorf("%s (encap %v, inline %v): %d allocations for %d packets", bs.name, encap, inline, allocs, n)
+				}
+				if s := r.eb.Stats(); encap && (s.UDPReceived < n || s.ESPReceived != 0) || !encap && s.UDPReceived != 0 {
+					t.Errorf("%s (encap %v): B %+v", bs.name, encap, s)
+				}
+			}
 		}
 	}
+	testInline, rigWorkers = false, 0
 }
 
 // BenchmarkEngine pushes packets through two engines over allocation-free
@@ -291,7 +397,7 @@ func BenchmarkEngine(b *testing.B) {
 	for _, bs := range benchSuites {
 		for _, size := range []int{64, 1400} {
 			b.Run(fmt.Sprintf("%s/%d", bs.name, size), func(b *testing.B) {
-				r := newEngineRig(b, bs, size)
+				r := newEngineRig(b, bs, size, false)
 				r.run(b, 10000)
 				b.SetBytes(int64(size))
 				b.ReportAllocs()

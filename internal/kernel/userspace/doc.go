@@ -14,8 +14,12 @@
 //     AES-GCM-8/12/16, ChaCha20-Poly1305, AES-CBC with HMAC-SHA1/SHA2 or
 //     AES-XCBC/CMAC, NULL encryption with integrity;
 //   - raw ESP over IPPROTO_ESP raw sockets and UDP-encapsulated ESP (RFC
-//     3948) through hooks the daemon wires to its NAT-T socket
-//     (Config.SendUDP out, Engine.HandleUDPESP in);
+//     3948) through hooks the daemon wires to its NAT-T socket, in
+//     batches (Config.SendUDPBatch out, one sendmmsg per batch;
+//     Engine.HandleUDPESPBatch in, one recvmmsg's worth, copied once into
+//     the engine's buffers and processed in the socket's reading
+//     goroutine in inline mode) or per packet (Config.SendUDP,
+//     Engine.HandleUDPESP);
 //   - a TUN device ("ipsec0") whose outbound packets are matched against
 //     the SPD, encrypted and sent, and into which decrypted packets that
 //     match the SA's inbound policy are written; oversized packets get an
@@ -41,15 +45,16 @@
 // The daemon creates the engine in the network namespace it serves and
 // connects it to its NAT-T socket (closures, as each needs the other):
 //
-//	var eng *userspace.Engine
-//	sock, _ := socket.Open(socket.Config{..., Mark: mark,
-//		RecvESP: func(src, dst netip.AddrPort, b []byte) { eng.HandleUDPESP(src, dst, b) }})
-//	eng, _ = userspace.New(userspace.Config{
-//		FwMark:  mark,         // the IKE sockets' SO_MARK (socket-default.fwmark)
-//		SendUDP: sock.SendESP,
-//		Router:  net,          // the kernel.Net backend; it owns the fwmark rule
-//		Log:     logger,
+//	var sock *socket.Socket
+//	eng, _ := userspace.New(userspace.Config{
+//		FwMark:       mark, // the IKE sockets' SO_MARK (socket-default.fwmark)
+//		SendUDPBatch: func(src, dst []netip.AddrPort, pkts [][]byte) (int, error) {
+//			return sock.SendESPBatch(src, dst, pkts)
+//		},
+//		Router: net, // the kernel.Net backend; it owns the fwmark rule
+//		Log:    logger,
 //	})
+//	sock, _ = socket.Open(socket.Config{..., Mark: mark, RecvESPBatch: eng.HandleUDPESPBatch})
 //
 // Virtual IPs go on eng.Name() (kernel-libipsec forces
 // install_virtual_ip_on to its TUN device); the routing rule "not fwmark

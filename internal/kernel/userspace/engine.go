@@ -89,6 +89,11 @@ type Config struct {
 	// from src to dst: the daemon's socket.Socket.SendESP. pkt is only
 	// valid during the call. Needed for SAs with Encap.
 	SendUDP func(src, dst netip.AddrPort, pkt []byte) error
+	// SendUDPBatch, if set, is used instead of SendUDP: it sends pkts[i]
+	// from src[i] to dst[i] (socket.Socket.SendESPBatch, one sendmmsg
+	// per address family) and returns how many were sent; the slices
+	// and packets are only valid during the call.
+	SendUDPBatch func(src, dst []netip.AddrPort, pkts [][]byte) (int, error)
 	// Bypass sends an IP packet that matched a pass policy around the
 	// tunnel (nil: a raw IPPROTO_RAW socket with FwMark).
 	Bypass func(pkt []byte) error
@@ -220,7 +225,7 @@ type Engine struct {
 	// scratch holds the readers' crypto scratch
 	inline    bool
 	inMu      sync.Mutex
-	inlineRaw [2][]*pkt
+	inlineRaw sendScratch
 	scratch   sync.Pool
 	udpKick   chan struct{}
 	udpMu     sync.Mutex // guards udpPending, closed for HandleUDPESP
@@ -435,8 +440,8 @@ func (e *Engine) AddSA(_ context.Context, k *kernel.SA) error {
 	}
 	if !k.Inbound {
 		switch {
-		case k.Encap && e.cfg.SendUDP == nil:
-			return errors.New("IPsec SA: UDP encapsulation needs a NAT-T socket (Config.SendUDP)")
+		case k.Encap && e.cfg.SendUDP == nil && e.cfg.SendUDPBatch == nil:
+			return errors.New("IPsec SA: UDP encapsulation needs a NAT-T socket (Config.SendUDP or SendUDPBatch)")
 		case !k.Encap && e.raw[family(k.Dst)] == nil:
 			return fmt.Errorf("IPsec SA: no raw ESP socket for %v", k.Dst)
 		}
@@ -485,9 +490,9 @@ func (e *Engine) UpdateSA(_ context.Context, id kernel.SAID, newSrc, newDst neti
 	}
 	if !s.inbound {
 		switch {
-		case encap && e.cfg.SendUDP == nil:
+		case encap && e.cfg.SendUDP == nil && e.cfg.SendUDPBatch == nil:
 			e.sad.mu.Unlock()
-			return errors.New("IPsec SA: UDP encapsulation needs a NAT-T socket (Config.SendUDP)")
+			return errors.New("IPsec SA: UDP encapsulation needs a NAT-T socket (Config.SendUDP or SendUDPBatch)")
 		case !encap && e.raw[family(newDst.Addr())] == nil:
 			e.sad.mu.Unlock()
 			return fmt.Errorf("IPsec SA: no raw ESP socket for %v", newDst.Addr())

@@ -264,25 +264,53 @@ func TestTransportMode(t *testing.T) {
 	}
 }
 
+// TestUDPEncapAndMapping: ESP in UDP through the per-packet hooks
+// (SendUDP, HandleUDPESP) and the batch hooks (SendUDPBatch,
+// HandleUDPESPBatch), and the mapping change behind a NAT.
 func TestUDPEncapAndMapping(t *testing.T) {
+	t.Run("single", func(t *testing.T) { testUDPEncapAndMapping(t, false) })
+	t.Run("batch", func(t *testing.T) { testUDPEncapAndMapping(t, true) })
+}
+
+func testUDPEncapAndMapping(t *testing.T, batch bool) {
 	var bEngine, aEngine atomic.Pointer[Engine]
 	var natPort atomic.Uint32
 	natPort.Store(4500)
+	// a NAT in front of A
+	aToB := func(src, dst netip.AddrPort) (netip.AddrPort, netip.AddrPort) {
+		return netip.AddrPortFrom(src.Addr(), uint16(natPort.Load())), dst
+	}
+	hooks := func(to *atomic.Pointer[Engine], nat func(src, dst netip.AddrPort) (netip.AddrPort, netip.AddrPort)) func(*Config) {
+		return func(c *Config) {
+			if !batch {
+				c.SendUDP = func(src, dst netip.AddrPort, pkt []byte) error {
+					src, dst = nat(src, dst)
+					to.Load().HandleUDPESP(src, dst, pkt)
+					return nil
+				}
+				return
+			}
+			c.SendUDPBatch = func(src, dst []netip.AddrPort, pkts [][]byte) (int, error) {
+				// as a receiving socket would: its own slices, the
+				// sender's may not be touched
+				var s, d []netip.AddrPort
+				for i := range pkts {
+					a, b := nat(src[i], dst[i])
+					s, d = append(s, a), append(d, b)
+				}
+				to.Load().HandleUDPESPBatch(s, d, pkts)
+				return len(pkts), nil
+			}
+		}
+	}
+	aCfg := hooks(&bEngine, aToB)
 	_, a, b := pair(t, addrA, addrB,
 		peerOpts{cfg: func(c *Config) {
 			c.NoRawESP = true
-			c.SendUDP = func(src, dst netip.AddrPort, pkt []byte) error {
-				// a NAT in front of A
-				bEngine.Load().HandleUDPESP(netip.AddrPortFrom(src.Addr(), uint16(natPort.Load())), dst, pkt)
-				return nil
-			}
+			aCfg(c)
 		}, addrs: []netip.Addr{gwA}},
-		peerOpts{cfg: func(c *Config) {
-			c.SendUDP = func(src, dst netip.AddrPort, pkt []byte) error {
-				aEngine.Load().HandleUDPESP(src, dst, pkt)
-				return nil
-			}
-		}, addrs: []netip.Addr{gwB}})
+		peerOpts{cfg: hooks(&aEngine, func(src, dst netip.AddrPort) (netip.AddrPort, netip.AddrPort) { return src, dst }),
+			addrs: []netip.Addr{gwB}})
 	aEngine.Store(a.e)
 	bEngine.Store(b.e)
 	c := net2net(6)

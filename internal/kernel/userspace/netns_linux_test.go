@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/goswan/goswan/internal/kernel"
 	"github.com/goswan/goswan/internal/kernel/linuxnet"
+	"github.com/goswan/goswan/internal/socket"
 )
 
 // The tests here run two engines in two network namespaces joined by a
@@ -281,6 +284,48 @@ func (s *udpSocket) send(_, dst netip.AddrPort, pkt []byte) error {
 	return err
 }
 
+// nattSocket is the daemon's NAT-T socket (internal/socket) on port
+// 4500 of a namespace, wired to an engine with the batch hooks
+// (recvmmsg/sendmmsg), as internal/daemon does it.
+type nattSocket struct {
+	s   *socket.Socket
+	eng atomic.Pointer[Engine]
+	wg  sync.WaitGroup
+}
+
+func newNATTSocket(t testing.TB, ns netns.NsHandle) *nattSocket {
+	t.Helper()
+	n := &nattSocket{}
+	inNetns(t, ns, func() error {
+		var err error
+		n.s, err = socket.Open(socket.Config{NATTPort: 4500, IPv4: true, IPv6: true, Mark: testMark,
+			RecvESPBatch: func(src, dst []netip.AddrPort, pkts [][]byte) {
+				if e := n.eng.Load(); e != nil {
+					e.HandleUDPESPBatch(src, dst, pkts)
+				}
+			}})
+		return err
+	})
+	t.Cleanup(func() { n.s.Close(); n.wg.Wait() })
+	return n
+}
+
+// config returns the engine configuration's hooks.
+func (n *nattSocket) config(c Config) Config {
+	c.NoRawESP = true
+	c.SendUDPBatch = n.s.SendESPBatch
+	return c
+}
+
+func (n *nattSocket) serve(e *Engine) {
+	n.eng.Store(e)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.s.Serve(func(socket.Datagram) {})
+	}()
+}
+
 // ping sends ICMP echo requests from src to dst inside ns and waits for
 // the replies.
 func ping(t testing.TB, ns netns.NsHandle, src, dst netip.Addr, count int) {
@@ -367,6 +412,35 @@ func TestNetnsPingUDPEncap(t *testing.T) {
 			return s.UDPSent >= 3 && s.UDPReceived >= 3 && s.ESPSent == 0
 		})
 	}
+}
+
+// TestNetnsUDPEncapBatch: ESP in UDP through internal/socket's NAT-T
+// sockets with the batch hooks (recvmmsg, sendmmsg with IP_PKTINFO), a
+// ping and then TCP (bursts of GSO segments, so batches form).
+func TestNetnsUDPEncapBatch(t *testing.T) {
+	p := newNSPair(t)
+	sa := newNATTSocket(t, p.a)
+	sb := newNATTSocket(t, p.b)
+	ea := nsEngine(t, p.a, tunnelA, sa.config(Config{}))
+	eb := nsEngine(t, p.b, tunnelB, sb.config(Config{}))
+	sa.serve(ea)
+	sb.serve(eb)
+	installPair(t, ea, eb, true, kernel.Algorithm{})
+	ping(t, p.a, tunnelA, tunnelB, 3)
+	for _, e := range []*Engine{ea, eb} {
+		waitFor(t, "UDP counters", func() bool {
+			s := e.Stats()
+			return s.UDPSent >= 3 && s.UDPReceived >= 3 && s.ESPSent == 0
+		})
+	}
+	n := runTCP(t, p, 300*time.Millisecond)
+	if n < 64<<10 {
+		t.Errorf("only %d bytes through the tunnel", n)
+	}
+	if s := eb.Stats(); s.SendErrors+s.DropInvalid+s.DropIntegrity+s.DropUnknownSPI != 0 {
+		t.Errorf("B: %+v", s)
+	}
+	t.Logf("%.2f Gbit/s; A %+v; B %+v", float64(n)*8/0.3/1e9, ea.Stats(), eb.Stats())
 }
 
 // TestNetnsPingIPv6Outer: IPv4 inside raw ESP over IPv6 (the raw IPv6
@@ -531,11 +605,21 @@ func BenchmarkNetnsTCP(b *testing.B) {
 		{"aes256gcm16", false, kernel.Algorithm{ID: gcmKeyAB.ID, KeyLen: 256, Key: []byte("0123456789abcdef0123456789abcdefSALT")}},
 		{"chacha20poly1305", false, kernel.Algorithm{ID: 28, Key: []byte("0123456789abcdef0123456789abcdefSALT")}},
 		{"aes128gcm16-udpencap", true, gcmKeyAB},
+		{"aes128gcm16-udpencap-perpacket", true, gcmKeyAB},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			p := newNSPair(b)
 			var ea, eb *Engine
-			if tc.encap {
+			if tc.encap && !strings.HasSuffix(tc.name, "-perpacket") {
+				// the daemon's NAT-T sockets, batched
+				sa := newNATTSocket(b, p.a)
+				sb := newNATTSocket(b, p.b)
+				ea = nsEngine(b, p.a, tunnelA, sa.config(Config{}))
+				eb = nsEngine(b, p.b, tunnelB, sb.config(Config{}))
+				sa.serve(ea)
+				sb.serve(eb)
+			} else if tc.encap {
+				// a plain UDP socket, one packet per call
 				ua := newUDPSocket(b, p.a, vethA)
 				ub := newUDPSocket(b, p.b, vethB)
 				ea = nsEngine(b, p.a, tunnelA, Config{NoRawESP: true, SendUDP: ua.send})

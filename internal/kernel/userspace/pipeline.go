@@ -490,29 +490,51 @@ func (e *Engine) rebuildTransport(p *pkt, s *sa) (flow, bool) {
 // outSender sends encrypted batches in the order they were read.
 func (e *Engine) outSender() {
 	defer e.consumers.Done()
-	var raw [2][]*pkt
+	var sc sendScratch
 	for b := range e.outQ {
 		b.mu.Lock()
-		e.sendOutBatch(b, &raw)
+		e.sendOutBatch(b, &sc)
 		b.mu.Unlock()
 		e.freeOut <- b
 	}
 }
 
-// sendOutBatch sends the encrypted packets of a batch; raw is scratch
-// space of the calling goroutine.
-func (e *Engine) sendOutBatch(b *batch, raw *[2][]*pkt) {
-	if raw[0] == nil {
-		raw[0] = make([]*pkt, 0, maxBatch)
-		raw[1] = make([]*pkt, 0, maxBatch)
+// sendScratch is the scratch space of a goroutine that sends batches:
+// the raw ESP packets per address family and the ESP-in-UDP ones.
+type sendScratch struct {
+	raw      [2][]*pkt
+	src, dst []netip.AddrPort
+	udp      [][]byte
+}
+
+func (sc *sendScratch) init() {
+	if sc.raw[0] == nil {
+		sc.raw[0] = make([]*pkt, 0, maxBatch)
+		sc.raw[1] = make([]*pkt, 0, maxBatch)
+		sc.src = make([]netip.AddrPort, 0, maxBatch)
+		sc.dst = make([]netip.AddrPort, 0, maxBatch)
+		sc.udp = make([][]byte, 0, maxBatch)
 	}
-	raw[0], raw[1] = raw[0][:0], raw[1][:0]
+	sc.raw[0], sc.raw[1] = sc.raw[0][:0], sc.raw[1][:0]
+	sc.src, sc.dst, sc.udp = sc.src[:0], sc.dst[:0], sc.udp[:0]
+}
+
+// sendOutBatch sends the encrypted packets of a batch; sc is scratch
+// space of the calling goroutine.
+func (e *Engine) sendOutBatch(b *batch, sc *sendScratch) {
+	sc.init()
+	raw := &sc.raw
+	batchUDP := e.cfg.SendUDPBatch != nil
 	for i := range b.n {
 		p := &b.pkts[i]
 		if !p.ok {
 			continue
 		}
 		if p.encap {
+			if batchUDP {
+				sc.src, sc.dst, sc.udp = append(sc.src, p.src), append(sc.dst, p.dst), append(sc.udp, p.data())
+				continue
+			}
 			if err := e.cfg.SendUDP(p.src, p.dst, p.data()); err != nil {
 				e.count(cSendErrors)
 			} else {
@@ -522,6 +544,17 @@ func (e *Engine) sendOutBatch(b *batch, raw *[2][]*pkt) {
 		}
 		fam := family(p.dst.Addr())
 		raw[fam] = append(raw[fam], p)
+	}
+	if len(sc.udp) > 0 {
+		sent, err := e.cfg.SendUDPBatch(sc.src, sc.dst, sc.udp)
+		e.stats[cUDPSent].Add(uint64(sent))
+		if sent < len(sc.udp) {
+			e.stats[cSendErrors].Add(uint64(len(sc.udp) - sent))
+			if err != nil && e.log.Enabled(log.ESP, log.Diag) {
+				e.logf(log.Diag, "sending ESP-in-UDP packets failed: %v", err)
+			}
+		}
+		clear(sc.udp[:cap(sc.udp)])
 	}
 	for fam, l := range raw {
 		if len(l) == 0 {
@@ -651,6 +684,50 @@ func (e *Engine) HandleUDPESP(src, dst netip.AddrPort, pkt []byte) {
 	select {
 	case e.udpKick <- struct{}{}:
 	default:
+	}
+}
+
+// HandleUDPESPBatch takes ESP-in-UDP packets received on the daemon's
+// NAT-T socket in one read (socket.Config.RecvESPBatch): pkts[i] came from
+// src[i] and arrived at the local address and port dst[i]. The packets
+// are copied into the engine's buffers, and decrypted and written to the
+// TUN device in the calling goroutine in inline mode (else queued to the
+// crypto workers); the caller may reuse pkts once it returns. It blocks
+// while all inbound buffers are in use, as the raw ESP readers do.
+func (e *Engine) HandleUDPESPBatch(src, dst []netip.AddrPort, pkts [][]byte) {
+	e.udpMu.Lock()
+	if e.closed {
+		e.udpMu.Unlock()
+		return
+	}
+	e.producers.Add(1) // Close waits for this dispatch
+	e.udpMu.Unlock()
+	defer e.producers.Done()
+	for len(pkts) > 0 {
+		b := e.getBatch(e.freeIn)
+		if b == nil {
+			return
+		}
+		b.ensureBuffers()
+		n := 0
+		for len(pkts) > 0 && n < maxBatch {
+			d, s, t := pkts[0], src[0], dst[0]
+			pkts, src, dst = pkts[1:], src[1:], dst[1:]
+			e.count(cUDPReceived)
+			if len(d) > bufSize-headroom {
+				e.count(cDropInvalid)
+				continue
+			}
+			p := &b.pkts[n]
+			p.off, p.n = headroom, copy(p.buf[headroom:], d)
+			p.src, p.dst = netip.AddrPortFrom(s.Addr().Unmap(), s.Port()), netip.AddrPortFrom(t.Addr().Unmap(), t.Port())
+			n++
+		}
+		if n == 0 {
+			e.freeIn <- b
+			continue
+		}
+		e.dispatchIn(b, n)
 	}
 }
 
