@@ -3,13 +3,15 @@
 // cached bytes, collisions), the core tasks (IKE_SA_INIT with NAT
 // detection and cookies, IKE_AUTH with certificates and PSK, CHILD_SA
 // creation, rekeying, reauthentication, AUTH_LIFETIME, deletion, DPD), and
-// the SA manager that owns one goroutine per IKE_SA and dispatches
-// packets, timers, control commands and kernel events to it.
+// the SA manager that owns the IKE_SAs and dispatches packets, timers,
+// control commands and kernel events to their mailboxes.
 //
-// Every IKE_SA is owned by exactly one goroutine (its actor); everything
-// that touches an IKE_SA's state runs there, so tasks need no locks. Other
-// goroutines talk to an IKE_SA only through its mailbox and read it only
-// through the immutable snapshots it publishes.
+// Every IKE_SA is owned by its actor: a mailbox whose closures run one at
+// a time, in order, on a goroutine that exists while the mailbox has work
+// (an idle SA holds no goroutine, which saves its 4 KiB stack per SA);
+// everything that touches an IKE_SA's state runs there, so tasks need no
+// locks. Other goroutines talk to an IKE_SA only through its mailbox and
+// read it only through the immutable snapshots it publishes.
 //
 // Lifecycle semantics follow charon 5.9: exchange collisions are resolved
 // by the active rekey task (RFC 7296 sections 2.8.1 and 2.8.2, see

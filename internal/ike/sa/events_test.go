@@ -38,9 +38,14 @@ func TestRouteAndAcquire(t *testing.T) {
 		kernel.FormatTSList(r[0].Local) != "10.1.0.0/16" || kernel.FormatTSList(r[0].Remote) != "10.2.0.0/16" {
 		t.Fatalf("routes: %+v", r)
 	}
+	// the network holds the exchange back until both acquires were
+	// handled: the second one must find the attempt pending
+	release := e.net.hold(func(Packet) bool { return true })
 	moon.mgr.HandleKernelEvent(kernel.Acquire{ReqID: 99})
 	moon.mgr.HandleKernelEvent(acquireFor(reqid))
 	moon.mgr.HandleKernelEvent(acquireFor(reqid))
+	e.settle()
+	release()
 	e.settle()
 	for _, want := range []string{"creating acquire job for policy with reqid {99}",
 		"trap not found, unable to acquire reqid 99",

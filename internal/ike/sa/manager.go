@@ -90,7 +90,7 @@ func (m *Manager) newSA(initiator bool) (*IKESA, error) {
 		s.SPIr = spi
 	}
 	s.tm = newTaskManager(s)
-	s.actor = newActor(&m.busy)
+	s.actor = newActor(&m.busy, &m.wg)
 	return s, nil
 }
 
@@ -109,18 +109,14 @@ func (m *Manager) register(s *IKESA) {
 	m.mu.Unlock()
 }
 
-// run starts the goroutine of a registered SA.
+// run lets a registered SA process what is posted to it.
 func (m *Manager) run(s *IKESA) {
 	if s.running {
 		return
 	}
 	s.running = true
 	s.actor.snap.Store(s.snapshot())
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		s.actor.run(s)
-	}()
+	s.actor.start(s)
 }
 
 // discard drops a registered SA that never ran.

@@ -664,7 +664,7 @@ func (s *IKESA) newRekeySA(initiator bool, spi uint64) *IKESA {
 		n.SPIr = spi
 	}
 	n.tm = newTaskManager(n)
-	n.actor = newActor(&s.mgr.busy)
+	n.actor = newActor(&s.mgr.busy, &s.mgr.wg)
 	s.mgr.register(n)
 	return n
 }
