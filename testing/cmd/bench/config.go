@@ -82,24 +82,53 @@ conn %%default
 	dpdaction=none
 `
 
-// tunnelConf is the ipsec.conf of gateway local (moon or sun) for the
-// net-to-net tunnel between 10.1.0.0/16 and 10.2.0.0/16.
-func tunnelConf(local string, c cipher, forceEncaps bool) string {
+// topology is what the tunnel protects and where iperf3 runs.
+type topology struct {
+	name           string // in the table
+	conn           string // the ipsec.conf conn
+	client, server string // the hosts iperf3 runs on
+	dst            string // the server's address
+	hostToHost     bool
+}
+
+var (
+	// netToNet: 10.1.0.0/16 <-> 10.2.0.0/16, alice -> moon == sun -> bob;
+	// the gateways forward.
+	netToNet = topology{name: "net-to-net", conn: "net", client: "alice", server: "bob", dst: bobAddr}
+	// hostToHost: the gateways' own addresses, moon == sun; iperf3 runs
+	// on the gateways themselves, beside the daemons.
+	hostToHost = topology{name: "host-to-host", conn: "host", client: "moon", server: "sun", dst: sunAddr, hostToHost: true}
+)
+
+// tunnelConf is the ipsec.conf of gateway local (moon or sun): the
+// net-to-net tunnel between 10.1.0.0/16 and 10.2.0.0/16, or the
+// host-to-host one between moon's and sun's addresses.
+func tunnelConf(local string, c cipher, forceEncaps bool, t topology) string {
 	left, right, lsub, rsub := moonAddr, sunAddr, "10.1.0.0/16", "10.2.0.0/16"
 	if local == "sun" {
 		left, right, lsub, rsub = sunAddr, moonAddr, rsub, lsub
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, ipsecConfHead, ikeProposal)
-	fmt.Fprintf(&b, `
-conn net
+	if t.hostToHost {
+		fmt.Fprintf(&b, `
+conn %s
+	left=%s
+	right=%s
+	esp=%s
+	auto=add
+`, t.conn, left, right, c.esp)
+	} else {
+		fmt.Fprintf(&b, `
+conn %s
 	left=%s
 	leftsubnet=%s
 	right=%s
 	rightsubnet=%s
 	esp=%s
 	auto=add
-`, left, lsub, right, rsub, c.esp)
+`, t.conn, left, lsub, right, rsub, c.esp)
+	}
 	if forceEncaps {
 		b.WriteString("\tforceencaps=yes\n")
 	}

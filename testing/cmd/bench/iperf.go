@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// measurement is one iperf3 run through the tunnel, alice -> bob.
+// measurement is one iperf3 run through the tunnel, alice -> bob (or
+// moon -> sun host-to-host).
 type measurement struct {
 	name    string // "tcp", "tcp-p2", "udp64"
 	udp     bool
@@ -38,10 +39,11 @@ type result struct {
 
 const iperfPort = "5201"
 
-// iperf runs m: an iperf3 server on bob for one test, the client on
-// alice for b.opts.duration (plus one omitted second of TCP slow start).
-func (b *bench) iperf(ctx context.Context, m measurement, tag string) (result, error) {
-	alice, bob := b.hosts["alice"], b.hosts["bob"]
+// iperf runs m: an iperf3 server for one test (on bob, or on sun
+// host-to-host), the client (on alice, or moon) for b.opts.duration (plus
+// one omitted second of TCP slow start).
+func (b *bench) iperf(ctx context.Context, m measurement, tag string, t topology) (result, error) {
+	alice, bob := b.hosts[t.client], b.hosts[t.server]
 	sctx, scancel := context.WithCancel(ctx)
 	defer scancel()
 	srv := bob.command(sctx, nil, "iperf3", "-s", "-1", "-p", iperfPort)
@@ -63,7 +65,7 @@ func (b *bench) iperf(ctx context.Context, m measurement, tag string) (result, e
 		}
 	}
 	secs := strconv.Itoa(int(b.opts.duration.Seconds()))
-	args := []string{"iperf3", "-c", bobAddr, "-p", iperfPort, "-t", secs, "-J", "--connect-timeout", "3000"}
+	args := []string{"iperf3", "-c", t.dst, "-p", iperfPort, "-t", secs, "-J", "--connect-timeout", "3000"}
 	if m.udp {
 		// 64-byte payloads as fast as the sender goes; the server's
 		// count of datagrams received is the figure. 4 MB socket

@@ -15,6 +15,15 @@
 // mount namespaces whose /run and /etc/ipsec.{conf,secrets} are bind
 // mounts of files in the state directory.
 //
+// Host-to-host (what a server protecting its own traffic does): the
+// tunnel protects moon's and sun's own addresses (conn host, no subnets)
+// and iperf3 runs from moon to sun, beside the daemons; the routing rule
+// keeps the marked IKE and ESP packets out of table 220, whose route to
+// the peer leads into ipsec0 (strongSwan needs kernel-libipsec's
+// allow_peer_ts for that route). Measured with the first cipher, TCP and
+// UDP-64, for both implementations; the table's topology column tells
+// the rows apart.
+//
 // Measurements, each -duration long: TCP with one stream (-O 1 omits the
 // first second of slow start), TCP with two streams (AES-GCM only), and
 // UDP with 64-byte payloads at an unlimited sending rate, counting the
@@ -219,10 +228,21 @@ type job struct {
 	profile bool     // our daemons write CPU profiles
 	env     []string // added to our daemons' environment
 	variant string   // describes env
+	topo    topology // zero: net-to-net
+}
+
+func (j job) topology() topology {
+	if j.topo.name == "" {
+		return netToNet
+	}
+	return j.topo
 }
 
 func (j job) tag() string {
 	t := j.im.name + "." + j.c.name
+	if j.topology().hostToHost {
+		t += ".host"
+	}
 	if j.encap {
 		t += ".udpencap"
 	}
@@ -293,6 +313,10 @@ func (b *bench) run(ctx context.Context) error {
 		}
 	}
 	gcm := b.opts.ciphers[0]
+	jobs = append(jobs, job{im: ours, c: gcm, topo: hostToHost, ms: []measurement{mTCP, mUDP64}})
+	if !b.opts.skipSS {
+		jobs = append(jobs, job{im: ss, c: gcm, topo: hostToHost, ms: []measurement{mTCP, mUDP64}})
+	}
 	jobs = append(jobs,
 		job{im: ours, c: gcm, encap: true, ms: []measurement{mTCP, mUDP64}},
 		job{im: ours, c: gcm, ms: []measurement{mTCP, mUDP64}, env: []string{"GOMAXPROCS=1"}, variant: "GOMAXPROCS=1"},
@@ -349,7 +373,7 @@ func (b *bench) run(ctx context.Context) error {
 // measurements (each retried once).
 func (b *bench) runJob(ctx context.Context, j job) *row {
 	r := &row{job: j, res: map[string]result{}, errs: map[string]error{}}
-	desc := fmt.Sprintf("%s %s", j.im.name, j.c.name)
+	desc := fmt.Sprintf("%s %s %s", j.im.name, j.c.name, j.topology().name)
 	if j.encap {
 		desc += " (ESP in UDP)"
 	}
@@ -385,7 +409,7 @@ func (b *bench) runJob(ctx context.Context, j job) *row {
 	for _, m := range j.ms {
 		var res result
 		for attempt := 1; attempt <= 2; attempt++ {
-			if res, err = b.iperf(ctx, m, j.tag()); err == nil || ctx.Err() != nil {
+			if res, err = b.iperf(ctx, m, j.tag(), j.topology()); err == nil || ctx.Err() != nil {
 				break
 			}
 			b.logf("  %s: %v", m.name, err)
@@ -411,10 +435,12 @@ func (b *bench) runJob(ctx context.Context, j job) *row {
 	return r
 }
 
-// bringUp starts the daemons for j and the tunnel, and checks that alice
-// reaches bob through it.
+// bringUp starts the daemons for j and the tunnel, and checks that the
+// iperf3 client reaches the server through it (alice bob, or moon sun
+// host-to-host, whose traffic must be routed into ipsec0).
 func (b *bench) bringUp(ctx context.Context, j job) error {
-	if err := b.configure(tunnelConf("moon", j.c, j.encap), tunnelConf("sun", j.c, j.encap)); err != nil {
+	t := j.topology()
+	if err := b.configure(tunnelConf("moon", j.c, j.encap, t), tunnelConf("sun", j.c, j.encap, t)); err != nil {
 		return err
 	}
 	env := map[string][]string{}
@@ -427,12 +453,23 @@ func (b *bench) bringUp(ctx context.Context, j job) error {
 	if err := b.startDaemons(ctx, j.im, env); err != nil {
 		return err
 	}
-	out, err := b.ipsec(ctx, b.hosts["moon"], j.im, 30*time.Second, "up", "net")
+	out, err := b.ipsec(ctx, b.hosts["moon"], j.im, 30*time.Second, "up", t.conn)
 	if err != nil || !strings.Contains(out, "established successfully") {
-		return fmt.Errorf("ipsec up net: %v: %s", err, lastLines(out, 5))
+		return fmt.Errorf("ipsec up %s: %v: %s", t.conn, err, lastLines(out, 5))
 	}
-	if out, err := b.hosts["alice"].output(ctx, 10*time.Second, nil, "ping", "-c", "3", "-i", "0.2", "-W", "2", bobAddr); err != nil {
-		return fmt.Errorf("alice cannot ping bob through the tunnel: %v: %s", err, lastLines(out, 3))
+	client := b.hosts[t.client]
+	if out, err := client.output(ctx, 10*time.Second, nil, "ping", "-c", "3", "-i", "0.2", "-W", "2", t.dst); err != nil {
+		return fmt.Errorf("%s cannot ping %s through the tunnel: %v: %s", t.client, t.server, err, lastLines(out, 3))
+	}
+	if t.hostToHost {
+		// moon reaches sun in the clear as well: make sure the
+		// tunnel's route carries the traffic, on both sides
+		for _, h := range []struct{ host, dst string }{{"moon", sunAddr}, {"sun", moonAddr}} {
+			out, err := b.hosts[h.host].output(ctx, 5*time.Second, nil, "ip", "route", "get", h.dst)
+			if err != nil || !strings.Contains(out, "dev ipsec0") {
+				return fmt.Errorf("%s: traffic to %s does not go into the tunnel: %v: %s", h.host, h.dst, err, lastLines(out, 2))
+			}
+		}
 	}
 	return nil
 }

@@ -12,20 +12,20 @@ import (
 // cipher with the ratio of ours to strongSwan's, handshakes and memory,
 // the CPU profile's top.
 func (b *bench) writeReport(w io.Writer, rows []*row, hs []hsResult, top, load0, load1 string, took time.Duration) {
-	fmt.Fprintf(w, "goswan vs strongSwan 5.9.8 (kernel-libipsec), both ends each; net-to-net alice -> moon == sun -> bob\n")
+	fmt.Fprintf(w, "goswan vs strongSwan 5.9.8 (kernel-libipsec), both ends each; net-to-net alice -> moon == sun -> bob, host-to-host moon == sun\n")
 	fmt.Fprintf(w, "iperf3 %s per figure, PSK, IKE %s; %d cores; load average %s before, %s after; %s\n\n",
 		b.opts.duration, strings.TrimSuffix(ikeProposal, "!"), numCPU(), load0, load1, took.Round(time.Second))
 
-	ssRow := func(c cipher) *row {
+	ssRow := func(c cipher, t topology) *row {
 		for _, r := range rows {
-			if r.im.name == "strongswan" && r.c == c && !r.encap && !r.profile {
+			if r.im.name == "strongswan" && r.c == c && r.topology() == t && !r.encap && !r.profile {
 				return r
 			}
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "implementation\tcipher\tESP\tTCP Gbit/s\tTCP -P2 Gbit/s\tUDP-64 kpps (sent)\tdaemon cores (TCP)\tours/strongSwan TCP\tUDP-64\t")
+	fmt.Fprintln(tw, "implementation\tcipher\ttopology\tESP\tTCP Gbit/s\tTCP -P2 Gbit/s\tUDP-64 kpps (sent)\tdaemon cores (TCP)\tours/strongSwan TCP\tUDP-64\t")
 	for _, r := range rows {
 		name := r.im.name
 		if r.variant != "" {
@@ -39,11 +39,11 @@ func (b *bench) writeReport(w io.Writer, rows []*row, hs []hsResult, top, load0,
 			esp = "ESP-in-UDP"
 		}
 		var tcpRatio, udpRatio string
-		if s := ssRow(r.c); s != nil && r.im.name != "strongswan" {
+		if s := ssRow(r.c, r.topology()); s != nil && r.im.name != "strongswan" {
 			tcpRatio = ratio(r.res, s.res, "tcp", func(x result) float64 { return x.gbps })
 			udpRatio = ratio(r.res, s.res, "udp64", func(x result) float64 { return x.kpps })
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, r.c.name, esp,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, r.c.name, r.topology().name, esp,
 			cell(r, "tcp", func(x result) string { return fmt.Sprintf("%.2f", x.gbps) }),
 			cell(r, "tcp-p2", func(x result) string { return fmt.Sprintf("%.2f", x.gbps) }),
 			cell(r, "udp64", func(x result) string { return fmt.Sprintf("%.0f (of %.0f)", x.kpps, x.sent) }),
