@@ -510,7 +510,7 @@ func (l *Lab) HostEnv(h string) []string {
 		"LAB_HOST=" + h,
 		"LAB_STATE=" + l.Cfg.State,
 		"LAB_FW_TUN=" + fw,
-		"IPSEC_BIN=" + l.Cfg.IpsecBin(h),
+		"IPSEC_BIN=" + l.visibleIpsecBin(h),
 		"STRONGSWAN_CONF=/etc/strongswan.conf.testing",
 	}
 	// LAB_PASSENV="A B": pass these variables from the caller (e.g. a
