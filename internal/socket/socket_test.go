@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // freePorts returns two UDP ports free on loopback.
@@ -322,5 +324,109 @@ func TestSendESPBatchAllocs(t *testing.T) {
 	})
 	if allocs > 0 && !raceEnabled {
 		t.Errorf("%.1f allocations per batch", allocs)
+	}
+}
+
+// TestMarkAndConcurrentSends: the sockets carry the fwmark, and
+// SendESPBatch may be called from several goroutines at once.
+func TestMarkAndConcurrentSends(t *testing.T) {
+	_, nat := freePorts(t)
+	s, err := Open(Config{NATTPort: nat, IPv4: true, Mark: 0x42,
+		RecvESPBatch: func(_, _ []netip.AddrPort, _ [][]byte) {}})
+	if err != nil {
+		t.Skipf("no SO_MARK without CAP_NET_ADMIN: %v", err)
+	}
+	defer s.Close()
+	s.Control(func(fd int, _ bool, _ uint16) error {
+		if m, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK); err != nil || m != 0x42 {
+			t.Errorf("SO_MARK %#x, %v", m, err)
+		}
+		return nil
+	})
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	sink.SetReadBuffer(4 << 20)
+	me := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), nat)
+	to := sink.LocalAddr().(*net.UDPAddr).AddrPort()
+	var wg sync.WaitGroup
+	const senders, batches, size = 4, 20, 16
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			src, dst, pkts := make([]netip.AddrPort, size), make([]netip.AddrPort, size), make([][]byte, size)
+			for i := range pkts {
+				src[i], dst[i], pkts[i] = me, to, espPacket(g*size+i)
+			}
+			for range batches {
+				if n, err := s.SendESPBatch(src, dst, pkts); n != size || err != nil {
+					t.Errorf("sent %d of %d: %v", n, size, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	buf := make([]byte, 2048)
+	for i := range senders * batches * size {
+		sink.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := sink.ReadFromUDPAddrPort(buf); err != nil {
+			t.Fatalf("datagram %d: %v", i, err)
+		}
+	}
+}
+
+// TestReadBatchAllocs: reading a batch with recvmmsg and taking its
+// datagrams apart allocates nothing.
+func TestReadBatchAllocs(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1) })
+	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	to := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	r := newReader(connKey{port: to.Port()}, rc, espBatch)
+	pkt := espPacket(1400)
+	const burst = 8
+	var bad error
+	read := func() {
+		for range burst {
+			peer.WriteToUDPAddrPort(pkt, to)
+		}
+		for got := 0; got < burst; {
+			n, err := r.read()
+			if err != nil {
+				bad = err
+				return
+			}
+			for i := range n {
+				src, dst, data, ok := r.msg(i)
+				if !ok || dst != to || src.Port() == 0 || !bytes.Equal(data, pkt) {
+					bad = fmt.Errorf("datagram from %v to %v, %d bytes", src, dst, len(data))
+				}
+			}
+			got += n
+		}
+	}
+	read() // the method value for RawConn.Read
+	allocs := testing.AllocsPerRun(50, read)
+	if bad != nil {
+		t.Fatal(bad)
+	}
+	if allocs > 0 && !raceEnabled {
+		t.Errorf("%.1f allocations per batch of %d datagrams", allocs, burst)
 	}
 }
