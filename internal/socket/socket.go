@@ -9,9 +9,11 @@
 //
 // The sockets are read with recvmmsg. ESP-in-UDP on the NAT-T port goes
 // to the userspace datapath a read at a time (Config.RecvESPBatch, the
-// socket's buffers lent for the call), and comes back in batches
-// (SendESPBatch: sendmmsg with IP_PKTINFO / IPV6_PKTINFO sources); both
-// allocate nothing per packet.
+// socket's buffers lent for the call; datagrams the kernel coalesced with
+// UDP GRO are split again), and comes back in batches (SendESPBatch:
+// sendmmsg with IP_PKTINFO / IPV6_PKTINFO sources, runs of equal-sized
+// datagrams to one peer as UDP GSO messages); both allocate nothing per
+// packet.
 //
 // It imports only the standard library and golang.org/x/sys.
 package socket
@@ -24,6 +26,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -70,7 +73,8 @@ type connKey struct {
 
 type conn struct {
 	*net.UDPConn
-	rc syscall.RawConn
+	rc    syscall.RawConn
+	noGSO atomic.Bool // no UDP_SEGMENT, or it failed with EIO
 }
 
 // Open opens the sockets.
@@ -96,7 +100,16 @@ func Open(cfg Config) (*Socket, error) {
 				s.Close()
 				return nil, err
 			}
-			s.conns[connKey{v6, port}] = &conn{c, rc}
+			cn := &conn{UDPConn: c, rc: rc}
+			// UDP GSO only where the kernel knows UDP_SEGMENT (4.18):
+			// older ones would ignore the control message and send
+			// the segments as one datagram
+			rc.Control(func(fd uintptr) {
+				if _, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_SEGMENT); err != nil {
+					cn.noGSO.Store(true)
+				}
+			})
+			s.conns[connKey{v6, port}] = cn
 		}
 	}
 	if len(s.conns) == 0 {
@@ -135,6 +148,9 @@ func (s *Socket) listen(v6 bool, port uint16) (*net.UDPConn, error) {
 				// room for bursts of ESP while the datapath is busy
 				setBuffer(f, unix.SO_RCVBUFFORCE, unix.SO_RCVBUF, 4<<20)
 				setBuffer(f, unix.SO_SNDBUFFORCE, unix.SO_SNDBUF, 4<<20)
+				// coalesced datagrams (UDP GRO), split again in
+				// readLoop; older kernels do without
+				unix.SetsockoptInt(f, unix.SOL_UDP, unix.UDP_GRO, 1)
 			}
 		})
 		if err != nil {
@@ -213,28 +229,19 @@ func (s *Socket) readLoop(k connKey, c *conn, recv func(Datagram)) error {
 			return err
 		}
 		for i := range got {
-			src, dst, data, ok := r.msg(i)
+			src, dst, data, gso, ok := r.msg(i)
 			if !ok {
 				continue
 			}
-			if natt {
-				switch {
-				case len(data) == 1 && data[0] == 0xff:
-					continue // NAT-T keepalive
-				case len(data) < 4:
-					continue
-				case binary.BigEndian.Uint32(data) != 0:
-					switch {
-					case s.cfg.RecvESPBatch != nil:
-						r.src, r.dst, r.esp = append(r.src, src), append(r.dst, dst), append(r.esp, data)
-					case s.cfg.RecvESP != nil:
-						s.cfg.RecvESP(src, dst, append([]byte(nil), data...))
-					}
-					continue
-				}
-				data = data[4:]
+			if gso <= 0 || gso >= len(data) {
+				s.classify(r, natt, src, dst, data, recv)
+				continue
 			}
-			recv(Datagram{Src: src, Dst: dst, Data: append([]byte(nil), data...)})
+			for len(data) > 0 { // coalesced by UDP GRO
+				seg := data[:min(gso, len(data))]
+				data = data[len(seg):]
+				s.classify(r, natt, src, dst, seg, recv)
+			}
 		}
 		if len(r.esp) > 0 {
 			s.cfg.RecvESPBatch(r.src, r.dst, r.esp)
@@ -242,6 +249,30 @@ func (s *Socket) readLoop(k connKey, c *conn, recv func(Datagram)) error {
 			r.src, r.dst, r.esp = r.src[:0], r.dst[:0], r.esp[:0]
 		}
 	}
+}
+
+// classify passes on one datagram: IKE to recv (without the non-ESP
+// marker on the NAT-T port), ESP-in-UDP to the batch of r or to RecvESP,
+// keepalives nowhere.
+func (s *Socket) classify(r *reader, natt bool, src, dst netip.AddrPort, data []byte, recv func(Datagram)) {
+	if natt {
+		switch {
+		case len(data) == 1 && data[0] == 0xff:
+			return // NAT-T keepalive
+		case len(data) < 4:
+			return
+		case binary.BigEndian.Uint32(data) != 0:
+			switch {
+			case s.cfg.RecvESPBatch != nil:
+				r.src, r.dst, r.esp = append(r.src, src), append(r.dst, dst), append(r.esp, data)
+			case s.cfg.RecvESP != nil:
+				s.cfg.RecvESP(src, dst, append([]byte(nil), data...))
+			}
+			return
+		}
+		data = data[4:]
+	}
+	recv(Datagram{Src: src, Dst: dst, Data: append([]byte(nil), data...)})
 }
 
 func unmap(a netip.AddrPort) netip.AddrPort {
@@ -329,8 +360,7 @@ func (s *Socket) queueESP(b *sendBatch, src, dst netip.AddrPort, data []byte) er
 	if v6 {
 		fam = 1
 	}
-	b.fam[fam].c = c
-	b.fam[fam].add(src.Addr(), dst, data, v6)
+	b.fam[fam].add(c, src.Addr(), dst, data, v6)
 	return nil
 }
 
@@ -340,7 +370,7 @@ func (s *Socket) flush(b *sendBatch) (int, error) {
 	var firstErr error
 	for i := range b.fam {
 		m := &b.fam[i]
-		if m.n == 0 {
+		if m.np == 0 {
 			continue
 		}
 		n, err := m.send()
@@ -348,7 +378,7 @@ func (s *Socket) flush(b *sendBatch) (int, error) {
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
-		m.n = 0
+		m.reset()
 	}
 	return sent, firstErr
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -413,7 +414,7 @@ func TestReadBatchAllocs(t *testing.T) {
 				return
 			}
 			for i := range n {
-				src, dst, data, ok := r.msg(i)
+				src, dst, data, _, ok := r.msg(i)
 				if !ok || dst != to || src.Port() == 0 || !bytes.Equal(data, pkt) {
 					bad = fmt.Errorf("datagram from %v to %v, %d bytes", src, dst, len(data))
 				}
@@ -429,4 +430,67 @@ func TestReadBatchAllocs(t *testing.T) {
 	if allocs > 0 && !raceEnabled {
 		t.Errorf("%.1f allocations per batch of %d datagrams", allocs, burst)
 	}
+}
+
+// TestGSORoundTrip: runs of equal-sized datagrams go out as UDP GSO
+// messages (one per run of up to 64, the last of a run may be shorter)
+// and come back, coalesced by UDP GRO or not, as the datagrams they were.
+func TestGSORoundTrip(t *testing.T) {
+	_, nat := freePorts(t)
+	var esp espBatches
+	s, err := Open(Config{NATTPort: nat, IPv4: true, RecvESPBatch: esp.recv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	go s.Serve(func(Datagram) {})
+	me := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), nat)
+	other := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), nat+1) // nobody listens
+	var src, dst []netip.AddrPort
+	var pkts [][]byte
+	add := func(to netip.AddrPort, size int) {
+		p := espPacket(len(pkts))
+		p = append(p, make([]byte, 1500)...)[:size]
+		src, dst, pkts = append(src, me), append(dst, to), append(pkts, p)
+	}
+	for range 100 { // 64 + 36
+		add(me, 1000)
+	}
+	add(me, 500) // the end of the second run
+	add(me, 1000)
+	add(me, 1200) // longer: a message of its own
+	add(other, 1200)
+	add(me, 1200)
+	b := new(sendBatch)
+	for i := range pkts {
+		s.queueESP(b, src[i], dst[i], pkts[i])
+	}
+	m := &b.fam[0]
+	m.build(0, true)
+	if wantSegs := []int{64, 37, 1, 1, 1, 1}; m.n != len(wantSegs) || !slices.Equal(m.segs[:m.n], wantSegs) {
+		t.Errorf("messages: %d with %v, want %v", m.n, m.segs[:m.n], wantSegs)
+	}
+	b.reset()
+	want := make([][]byte, 0, len(pkts))
+	for i := range pkts {
+		if dst[i] == me {
+			want = append(want, pkts[i])
+		}
+	}
+	if n, err := s.SendESPBatch(src, dst, pkts); n != len(pkts) || err != nil {
+		t.Fatalf("sent %d of %d: %v", n, len(pkts), err)
+	}
+	waitUntil(t, func() bool { return esp.count() >= len(want) })
+	esp.mu.Lock()
+	defer esp.mu.Unlock()
+	if len(esp.pkts) != len(want) {
+		t.Fatalf("%d datagrams, want %d", len(esp.pkts), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(esp.pkts[i], want[i]) || esp.src[i] != me || esp.dst[i] != me {
+			t.Fatalf("datagram %d: %d bytes %x... from %v to %v, want %d bytes %x...", i,
+				len(esp.pkts[i]), esp.pkts[i][:8], esp.src[i], esp.dst[i], len(want[i]), want[i][:8])
+		}
+	}
+	t.Logf("%d datagrams in %d batches", len(esp.pkts), esp.batches)
 }
