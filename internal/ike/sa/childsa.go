@@ -61,9 +61,12 @@ type ChildSA struct {
 	Installed             time.Time
 	RekeyAt, ExpireAt     time.Time
 	keys                  *crypto.ChildKeys
-	policies              []kernel.Policy
-	saInstalled           [2]bool // inbound, outbound
-	timers                []interface{ Stop() bool }
+	// nPolicies policies were installed between polLocal and polRemote
+	// (see eachPolicy)
+	nPolicies           int
+	polLocal, polRemote netip.Addr
+	saInstalled         [2]bool // inbound, outbound
+	timers              []interface{ Stop() bool }
 	// noCloseAction disables the closeaction (a redundant CHILD_SA of a
 	// rekey collision the peer deletes).
 	noCloseAction bool
@@ -179,35 +182,52 @@ func withKey(a kernel.Algorithm, key []byte) kernel.Algorithm {
 
 func (s *IKESA) installPolicies(c *ChildSA) error {
 	ctx := context.Background()
+	c.polLocal, c.polRemote, c.nPolicies = s.Local.Addr(), s.Remote.Addr(), 0
+	var err error
+	c.eachPolicy(c.polLocal, c.polRemote, func(p *kernel.Policy) bool {
+		if e := s.env.Kernel.AddPolicy(ctx, p); e != nil {
+			err = fmt.Errorf("unable to install policy %v for reqid %d: %w", p.Dir, c.ReqID, e)
+			return false
+		}
+		c.nPolicies++
+		return true
+	})
+	return err
+}
+
+// eachPolicy calls f with the policies of c between the outer addresses
+// local and remote, in installation order, until f returns false. The
+// policies are not kept: uninstalling builds the first nPolicies again
+// with the addresses they were installed with (a CHILD_SA has many).
+func (c *ChildSA) eachPolicy(local, remote netip.Addr, f func(p *kernel.Policy) bool) {
 	for _, l := range c.Local {
 		for _, r := range c.Remote {
-			dirs := []kernel.Direction{kernel.DirOut, kernel.DirIn}
+			dirs := [3]kernel.Direction{kernel.DirOut, kernel.DirIn, kernel.DirFwd}
+			n := 2
 			if c.Mode == kernel.ModeTunnel {
-				dirs = append(dirs, kernel.DirFwd)
+				n = 3
 			}
-			for _, d := range dirs {
+			for _, d := range dirs[:n] {
 				p := kernel.Policy{Dir: d, Type: kernel.PolicyIPsec, ReqID: c.ReqID, Mode: c.Mode, Proto: c.Proto}
 				if d == kernel.DirOut {
 					p.Src, p.Dst = l, r
-					p.SrcAddr, p.DstAddr, p.SPI = s.Local.Addr(), s.Remote.Addr(), c.SPIOut
+					p.SrcAddr, p.DstAddr, p.SPI = local, remote, c.SPIOut
 					if c.Config != nil {
 						p.Mark = c.Config.MarkOut
 					}
 				} else {
 					p.Src, p.Dst = r, l
-					p.SrcAddr, p.DstAddr, p.SPI = s.Remote.Addr(), s.Local.Addr(), c.SPIIn
+					p.SrcAddr, p.DstAddr, p.SPI = remote, local, c.SPIIn
 					if c.Config != nil {
 						p.Mark = c.Config.MarkIn
 					}
 				}
-				if err := s.env.Kernel.AddPolicy(ctx, &p); err != nil {
-					return fmt.Errorf("unable to install policy %v for reqid %d: %w", d, c.ReqID, err)
+				if !f(&p) {
+					return
 				}
-				c.policies = append(c.policies, p)
 			}
 		}
 	}
-	return nil
 }
 
 // destroyChild removes a CHILD_SA from the kernel and the IKE_SA; down
@@ -239,13 +259,19 @@ func (s *IKESA) uninstallChild(c *ChildSA, down bool) {
 		t.Stop()
 	}
 	c.timers = nil
-	for i := len(c.policies) - 1; i >= 0; i-- {
-		p := c.policies[i]
-		if err := s.env.Kernel.DelPolicy(ctx, &p); err != nil {
-			s.logf(log.KNL, 2, "unable to delete policy: %v", err)
+	if c.nPolicies > 0 {
+		installed := make([]kernel.Policy, 0, c.nPolicies)
+		c.eachPolicy(c.polLocal, c.polRemote, func(p *kernel.Policy) bool {
+			installed = append(installed, *p)
+			return len(installed) < c.nPolicies
+		})
+		for i := len(installed) - 1; i >= 0; i-- {
+			if err := s.env.Kernel.DelPolicy(ctx, &installed[i]); err != nil {
+				s.logf(log.KNL, 2, "unable to delete policy: %v", err)
+			}
 		}
+		c.nPolicies = 0
 	}
-	c.policies = nil
 	if c.saInstalled[0] {
 		s.env.Kernel.DelSA(ctx, kernel.SAID{Src: c.RemoteAddr.Addr(), Dst: c.LocalAddr.Addr(), SPI: c.SPIIn, Proto: c.Proto, Mark: markOf(c, true)})
 	}
