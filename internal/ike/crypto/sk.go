@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"bytes"
 	"crypto/cipher"
 	"crypto/subtle"
 	"errors"
@@ -33,6 +34,11 @@ type SK struct {
 	blockSize int
 	icvSize   int
 
+	// the keys, from which the cipher state below is made when needed
+	integ             uint16
+	encrKey, integKey []byte
+	ready             bool
+
 	// AEAD
 	aead  cipher.AEAD
 	nonce [12]byte // salt | IV
@@ -57,45 +63,74 @@ func NewSK(encr Transform, integ uint16, encrKey, integKey []byte) (*SK, error) 
 	if !a.ike {
 		return nil, fmt.Errorf("%w: %s for IKE", ErrUnsupported, encr)
 	}
-	s := &SK{encr: encr, ivSize: a.ivSize, blockSize: a.blockSize}
-	if a.icvSize != 0 {
-		if integ != AuthNone {
-			return nil, fmt.Errorf("%s is an AEAD, integrity algorithm %s not allowed", encr, AlgorithmName(TransformINTEG, integ))
-		}
-		aead, salt, err := NewAEAD(encr, encrKey)
+	s := &SK{encr: encr, ivSize: a.ivSize, blockSize: a.blockSize, integ: integ,
+		encrKey: bytes.Clone(encrKey), integKey: bytes.Clone(integKey)}
+	if a.icvSize != 0 && integ != AuthNone {
+		return nil, fmt.Errorf("%s is an AEAD, integrity algorithm %s not allowed", encr, AlgorithmName(TransformINTEG, integ))
+	}
+	if a.icvSize == 0 {
+		ia, err := lookupInteg(integ)
 		if err != nil {
 			return nil, err
+		}
+		if len(integKey) != ia.keySize {
+			return nil, fmt.Errorf("%s: key must be %d bytes, not %d", AlgorithmName(TransformINTEG, integ), ia.keySize, len(integKey))
+		}
+		if len(encrKey) != a.keySize(encr) {
+			return nil, fmt.Errorf("%s: key must be %d bytes, not %d", encr, a.keySize(encr), len(encrKey))
+		}
+	}
+	// made once now, to report bad keys here; Idle drops it again
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepare makes the cipher state from the keys if Idle dropped it.
+func (s *SK) prepare() error {
+	if s.ready {
+		return nil
+	}
+	if s.integ == AuthNone {
+		aead, salt, err := NewAEAD(s.encr, s.encrKey)
+		if err != nil {
+			return err
 		}
 		s.aead = aead
 		s.icvSize = aead.Overhead()
 		copy(s.nonce[:4], salt)
-		return s, nil
+		s.ready = true
+		return nil
 	}
-	ia, err := lookupInteg(integ)
+	ia, err := lookupInteg(s.integ)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(integKey) != ia.keySize {
-		return nil, fmt.Errorf("%s: key must be %d bytes, not %d", AlgorithmName(TransformINTEG, integ), ia.keySize, len(integKey))
-	}
-	if s.mac, err = ia.new(integKey); err != nil {
-		return nil, err
+	if s.mac, err = ia.new(s.integKey); err != nil {
+		return err
 	}
 	s.icvSize = ia.icvSize
-	if len(encrKey) != a.keySize(encr) {
-		return nil, fmt.Errorf("%s: key must be %d bytes, not %d", encr, a.keySize(encr), len(encrKey))
-	}
-	b, err := newBlockCipher(encr, encrKey)
+	b, err := newBlockCipher(s.encr, s.encrKey)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	iv := make([]byte, b.BlockSize())
 	s.enc = cipher.NewCBCEncrypter(b, iv)
 	s.dec = cipher.NewCBCDecrypter(b, iv)
 	if _, ok := s.enc.(ivSetter); !ok {
-		return nil, fmt.Errorf("crypto: CBC mode without SetIV")
+		return fmt.Errorf("crypto: CBC mode without SetIV")
 	}
-	return s, nil
+	s.ready = true
+	return nil
+}
+
+// Idle drops the cipher state (expanded keys, GHASH tables, HMAC state:
+// over a kilobyte per IKE_SA), keeping the keys; the next Seal or Open
+// makes it again. An IKE_SA calls it when it has nothing to do.
+func (s *SK) Idle() {
+	s.aead, s.enc, s.dec, s.mac = nil, nil, nil, nil
+	s.ready = false
 }
 
 // Overhead returns SealedLen(n) - n for the largest padding, the most the
@@ -123,6 +158,9 @@ func (s *SK) SealedLen(plainLen int) int {
 // (nil: crypto/rand); padding is the minimum the cipher needs, filled with
 // zeros.
 func (s *SK) Seal(dst, assoc, plaintext []byte, rand io.Reader) ([]byte, error) {
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
 	n := s.SealedLen(len(plaintext))
 	ret, out := sliceForAppend(dst, n)
 	if overlap(assoc, out) {
@@ -158,6 +196,9 @@ func (s *SK) Seal(dst, assoc, plaintext []byte, rand io.Reader) ([]byte, error) 
 // ErrIntegrity (checked in constant time before anything is decrypted,
 // for classic ciphers), malformed bodies ErrMalformed.
 func (s *SK) Open(assoc, body []byte) ([]byte, error) {
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
 	if len(body) < s.ivSize+s.icvSize+1 {
 		return nil, fmt.Errorf("%w: body of %d bytes is shorter than IV, ICV and pad length (%d)", ErrMalformed, len(body), s.ivSize+s.icvSize+1)
 	}

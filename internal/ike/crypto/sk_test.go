@@ -138,6 +138,41 @@ func TestSKRoundTripAndTamper(t *testing.T) {
 	}
 }
 
+// An SK whose cipher state was dropped (Idle) opens what it sealed before
+// and seals what another SK with the same keys opens.
+func TestSKIdle(t *testing.T) {
+	for _, c := range skCombos() {
+		t.Run(fmt.Sprintf("%s+%s", c.encr, AlgorithmName(TransformINTEG, c.integ)), func(t *testing.T) {
+			sk := newTestSK(t, c.encr, c.integ)
+			twin, err := NewSK(c.encr, c.integ, sk.encrKey, sk.integKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdr, plain := []byte("header"), []byte("inner payloads")
+			msg, err := sk.Seal(bytes.Clone(hdr), hdr, plain, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			overhead := sk.Overhead()
+			sk.Idle()
+			if sk.ready || sk.aead != nil || sk.mac != nil || sk.Overhead() != overhead {
+				t.Fatal("Idle kept cipher state or changed the layout")
+			}
+			if got, err := sk.Open(hdr, bytes.Clone(msg[len(hdr):])); err != nil || !bytes.Equal(got, plain) {
+				t.Fatalf("open after Idle: %q %v", got, err)
+			}
+			sk.Idle()
+			msg2, err := sk.Seal(bytes.Clone(hdr), hdr, plain, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := twin.Open(hdr, bytes.Clone(msg2[len(hdr):])); err != nil || !bytes.Equal(got, plain) {
+				t.Fatalf("twin opens what was sealed after Idle: %q %v", got, err)
+			}
+		})
+	}
+}
+
 func TestSKMalformed(t *testing.T) {
 	cbc := newTestSK(t, Transform{TransformENCR, EncrAESCBC, 128}, AuthHMACSHA256128)
 	gcm := newTestSK(t, Transform{TransformENCR, EncrAESGCM16, 128}, AuthNone)

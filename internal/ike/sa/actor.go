@@ -70,8 +70,17 @@ func (a *actor) kickLocked() {
 func (a *actor) drain() {
 	defer a.wg.Done()
 	s := a.s
+	idled := false
 	for {
 		a.mu.Lock()
+		if len(a.queue) == 0 && !idled {
+			// still the owner: let the SA drop what it only needs while
+			// busy, then look for work that came meanwhile
+			a.mu.Unlock()
+			s.idle()
+			idled = true
+			continue
+		}
 		if len(a.queue) == 0 {
 			a.running = false
 			if cap(a.queue) > 8 {
@@ -80,6 +89,7 @@ func (a *actor) drain() {
 			a.mu.Unlock()
 			return
 		}
+		idled = false
 		f := a.queue[0]
 		a.queue[0] = nil
 		a.queue = a.queue[1:]
@@ -118,4 +128,16 @@ func (s *IKESA) after(d time.Duration, f func(*IKESA)) clock.Timer {
 			}
 		})
 	})
+}
+
+// idle releases what an IKE_SA needs only while it works: the cipher
+// state of its SK payloads (made again from the keys for the next
+// message).
+func (s *IKESA) idle() {
+	if s.skIn != nil {
+		s.skIn.Idle()
+	}
+	if s.skOut != nil {
+		s.skOut.Idle()
+	}
 }
