@@ -98,7 +98,7 @@ func (tm *taskManager) activate(t TaskType) bool {
 			q = append(q, x)
 		}
 	}
-	tm.queued = q
+	tm.queued = shrink(tm.queued, q)
 	return found
 }
 
@@ -255,7 +255,7 @@ func (tm *taskManager) initiate() {
 			return
 		}
 	}
-	tm.active = keep
+	tm.active = shrink(tm.active, keep)
 	if m.Exchange == 0 { // a task cancelled the exchange
 		tm.initiating.exchange = 0
 		tm.initiate()
@@ -381,7 +381,7 @@ func (tm *taskManager) processResponse(m *message.Message) {
 			return
 		}
 	}
-	tm.active = keep
+	tm.active = shrink(tm.active, keep)
 	if retry {
 		// IKE_SA_INIT again from scratch (INVALID_KE_PAYLOAD, COOKIE)
 		tm.initiating.mid = 0
@@ -421,7 +421,7 @@ func (tm *taskManager) processRequest(m *message.Message) {
 			keep = append(keep, t) // let it build its error notify
 		}
 	}
-	tm.passive = keep
+	tm.passive = shrink(tm.passive, keep)
 	resp := s.newMessage(m.Exchange, m.MessageID, true)
 	built := append([]Task(nil), tm.passive...)
 	keep = tm.passive[:0]
@@ -442,7 +442,7 @@ func (tm *taskManager) processRequest(m *message.Message) {
 		keep = append(keep, tm.passive[i+1:]...)
 		break
 	}
-	tm.passive = keep
+	tm.passive = shrink(tm.passive, keep)
 	packets, raw, err := s.generate(resp)
 	if err != nil {
 		s.logf(log.ENC, 1, "generating %v response failed: %v", m.Exchange, err)
@@ -477,4 +477,15 @@ func (tm *taskManager) processRequest(m *message.Message) {
 func (tm *taskManager) flush() {
 	tm.stopRetransmit()
 	tm.queued, tm.active, tm.passive = nil, nil, nil
+}
+
+// shrink returns keep, a filtered prefix-sharing copy of list, after
+// clearing the entries of list it dropped (the backing array would keep
+// finished tasks alive), or nil when nothing is left.
+func shrink[T any](list, keep []T) []T {
+	clear(list[len(keep):])
+	if len(keep) == 0 {
+		return nil
+	}
+	return keep
 }
