@@ -359,7 +359,8 @@ func (d *Daemon) load(settings *config.Settings) (*state, error) {
 	for _, e := range pds {
 		d.logf(log.CFG, 1, "%v", e)
 	}
-	cfg.Resolver = resolveAll
+	// once: the SAs read it while a reload runs
+	setResolver.Do(func() { cfg.Resolver = resolveAll })
 	for _, c := range peers.Conns {
 		if c.Merged {
 			d.logf(log.CFG, 1, "added child to existing configuration '%s'", c.Peer.Name)
@@ -499,3 +500,6 @@ func (d *Daemon) shutdown() {
 
 // ConfPaths returns where the daemon reads ipsec.conf from.
 func (d *Daemon) ConfPaths() string { return filepath.Join(d.opts.ConfDir, "ipsec.conf") }
+
+// setResolver installs resolveAll as cfg.Resolver once per process.
+var setResolver sync.Once
