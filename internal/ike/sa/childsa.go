@@ -61,6 +61,7 @@ type ChildSA struct {
 	Installed             time.Time
 	RekeyAt, ExpireAt     time.Time
 	keys                  *crypto.ChildKeys
+	propStr               proposalString
 	// nPolicies policies were installed between polLocal and polRemote
 	// (see eachPolicy)
 	nPolicies           int
@@ -90,8 +91,8 @@ func (c *ChildSA) snapshot() ChildSnapshot {
 		Installed: c.Installed, RekeyAt: c.RekeyAt, ExpireAt: c.ExpireAt,
 	}
 	if c.Proposal != nil {
-		sn.Proposal = c.Proposal.String()
-		sn.Algorithms = c.Proposal.Clone()
+		sn.Proposal = cachedString(&c.propStr, c.Proposal)
+		sn.Algorithms = c.Proposal
 	}
 	return sn
 }

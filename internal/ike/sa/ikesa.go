@@ -72,6 +72,7 @@ type IKESA struct {
 	// Proposal is the negotiated IKE proposal, Keys its keys; skOut and
 	// skIn protect sent and received SK payloads.
 	Proposal *crypto.Proposal
+	propStr  proposalString
 	Keys     *crypto.IKEKeys
 	skOut    *crypto.SK
 	skIn     *crypto.SK

@@ -21,7 +21,7 @@ type Snapshot struct {
 	LocalAuth         string
 	RemoteAuth        string
 	Proposal          string
-	// IKE is the negotiated IKE proposal (a copy).
+	// IKE is the negotiated IKE proposal (shared with the SA: read only).
 	IKE                 *crypto.Proposal
 	NATLocal, NATRemote bool
 	Created             time.Time
@@ -45,7 +45,7 @@ type ChildSnapshot struct {
 	SPIIn, SPIOut uint32
 	ReqID         uint32
 	Proposal      string
-	// Algorithms is the negotiated proposal (a copy).
+	// Algorithms is the negotiated proposal (shared: read only).
 	Algorithms    *crypto.Proposal
 	Local, Remote []kernel.TS
 	LocalAddr     netip.Addr
@@ -70,8 +70,8 @@ func (s *IKESA) snapshot() *Snapshot {
 		sn.RemoteID = s.RemoteID.String()
 	}
 	if s.Proposal != nil {
-		sn.Proposal = s.Proposal.String()
-		sn.IKE = s.Proposal.Clone()
+		sn.Proposal = cachedString(&s.propStr, s.Proposal)
+		sn.IKE = s.Proposal
 	}
 	for _, c := range s.Children {
 		sn.Children = append(sn.Children, c.snapshot())
@@ -88,4 +88,19 @@ func (s *IKESA) snapshot() *Snapshot {
 		sn.Passive = append(sn.Passive, t.Type().String())
 	}
 	return sn
+}
+
+// proposalString remembers the printed form of a proposal, which the
+// snapshots an SA publishes after every event share. Negotiated proposals
+// are not changed once set (a rekeying sets a new one).
+type proposalString struct {
+	p *crypto.Proposal
+	s string
+}
+
+func cachedString(c *proposalString, p *crypto.Proposal) string {
+	if c.p != p {
+		c.p, c.s = p, p.String()
+	}
+	return c.s
 }
