@@ -1,12 +1,12 @@
 package interop
 
 import (
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/goswan/goswan/internal/importcheck"
 )
 
 const module = "github.com/goswan/goswan/"
@@ -23,19 +23,14 @@ var forbiddenForCore = []string{
 // importsOf returns the project packages imported by the non-test files
 // of the package in dir (relative to the module root).
 func importsOf(t *testing.T, root, dir string) []string {
-	files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+	files, imports, err := importcheck.Imports(filepath.Join(root, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			p := strings.Trim(imp.Path.Value, `"`)
+		for _, p := range imports[f] {
 			if rel, ok := strings.CutPrefix(p, module); ok && !seen[rel] {
 				seen[rel] = true
 				out = append(out, rel)

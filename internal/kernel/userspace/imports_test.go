@@ -1,13 +1,11 @@
 package userspace
 
 import (
-	"go/parser"
-	"go/token"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/goswan/goswan/internal/importcheck"
 )
 
 // TestImports enforces the package doc: the standard library, x/sys,
@@ -15,31 +13,8 @@ import (
 // and internal/ike/crypto; nothing else of goswan, directly or not.
 func TestImports(t *testing.T) {
 	const mod = "github.com/goswan/goswan/"
-	allowed := []string{
-		"golang.org/x/sys/", "golang.zx2c4.com/wireguard/tun", "github.com/vishvananda/netlink",
-		mod + "internal/kernel", mod + "internal/clock", mod + "internal/log", mod + "internal/ike/crypto",
-	}
-	files, _ := filepath.Glob("*.go")
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range af.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			ok := !strings.Contains(strings.Split(p, "/")[0], ".")
-			for _, a := range allowed {
-				ok = ok || p == a || strings.HasSuffix(a, "/") && strings.HasPrefix(p, a)
-			}
-			if !ok {
-				t.Errorf("%s imports %s", f, p)
-			}
-		}
-	}
-	// transitively: no IKE core beyond crypto, no daemon
+	importcheck.Check(t, ".", importcheck.Allow("golang.org/x/sys/", "golang.zx2c4.com/wireguard/tun", "github.com/vishvananda/netlink",
+		mod+"internal/kernel", mod+"internal/clock", mod+"internal/log", mod+"internal/ike/crypto"))
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Skipf("go list: %v", err)
