@@ -108,7 +108,18 @@ func (l *Lab) installSelf() error {
 	if sameContent(exe, dst) {
 		return nil
 	}
-	in, err := os.Open(exe)
+	return installExecutable(exe, dst)
+}
+
+// installExecutable copies src to dst (mode 0755, src's modification
+// time) through a temporary file renamed over dst, so that processes
+// running the old dst keep it.
+func installExecutable(src, dst string) error {
+	si, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
@@ -120,9 +131,12 @@ func (l *Lab) installSelf() error {
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		return err
+		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Chtimes(tmp, si.ModTime(), si.ModTime()); err != nil {
 		return err
 	}
 	return os.Rename(tmp, dst)
