@@ -396,6 +396,18 @@ func TestNetnsPingRawESP(t *testing.T) {
 	}
 }
 
+// waitUDPOnly waits until each engine sent and received at least n
+// packets as ESP in UDP and none as raw ESP.
+func waitUDPOnly(t *testing.T, n uint64, engines ...*Engine) {
+	t.Helper()
+	for _, e := range engines {
+		waitFor(t, "UDP counters", func() bool {
+			s := e.Stats()
+			return s.UDPSent >= n && s.UDPReceived >= n && s.ESPSent == 0
+		})
+	}
+}
+
 func TestNetnsPingUDPEncap(t *testing.T) {
 	p := newNSPair(t)
 	ua := newUDPSocket(t, p.a, vethA)
@@ -406,12 +418,7 @@ func TestNetnsPingUDPEncap(t *testing.T) {
 	ub.serve(eb)
 	installPair(t, ea, eb, true, kernel.Algorithm{})
 	ping(t, p.a, tunnelA, tunnelB, 3)
-	for _, e := range []*Engine{ea, eb} {
-		waitFor(t, "UDP counters", func() bool {
-			s := e.Stats()
-			return s.UDPSent >= 3 && s.UDPReceived >= 3 && s.ESPSent == 0
-		})
-	}
+	waitUDPOnly(t, 3, ea, eb)
 }
 
 // TestNetnsUDPEncapBatch: ESP in UDP through internal/socket's NAT-T
@@ -427,12 +434,7 @@ func TestNetnsUDPEncapBatch(t *testing.T) {
 	sb.serve(eb)
 	installPair(t, ea, eb, true, kernel.Algorithm{})
 	ping(t, p.a, tunnelA, tunnelB, 3)
-	for _, e := range []*Engine{ea, eb} {
-		waitFor(t, "UDP counters", func() bool {
-			s := e.Stats()
-			return s.UDPSent >= 3 && s.UDPReceived >= 3 && s.ESPSent == 0
-		})
-	}
+	waitUDPOnly(t, 3, ea, eb)
 	n := runTCP(t, p, 300*time.Millisecond)
 	if n < 64<<10 {
 		t.Errorf("only %d bytes through the tunnel", n)
