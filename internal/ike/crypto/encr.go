@@ -87,21 +87,30 @@ func EncrKeySize(t Transform) (int, error) {
 	return a.keySize(t) + a.saltSize, nil
 }
 
+// checkAEADKey checks that t is an AEAD with a 4-byte salt and key its
+// keying material (key and salt); ks is the key's length.
+func checkAEADKey(t Transform, key []byte) (a *encrAlg, ks int, err error) {
+	if a, err = lookupEncr(t); err != nil {
+		return nil, 0, err
+	}
+	if a.icvSize == 0 || a.saltSize != 4 {
+		return nil, 0, fmt.Errorf("%w: %s is not an AEAD usable here", ErrUnsupported, t)
+	}
+	ks = a.keySize(t)
+	if len(key) != ks+a.saltSize {
+		return nil, 0, fmt.Errorf("%s: keying material must be %d bytes, not %d", t, ks+a.saltSize, len(key))
+	}
+	return a, ks, nil
+}
+
 // NewAEAD builds the AEAD of encryption transform t (AES-GCM with an 8, 12
 // or 16 byte ICV, or ChaCha20-Poly1305) from keying material key as laid out
 // by RFC 5282/7634: cipher key followed by a 4-byte salt. The nonce of a
 // message is salt | 8-byte IV. The returned AEAD is safe for concurrent use.
 func NewAEAD(t Transform, key []byte) (aead cipher.AEAD, salt []byte, err error) {
-	a, err := lookupEncr(t)
+	a, ks, err := checkAEADKey(t, key)
 	if err != nil {
 		return nil, nil, err
-	}
-	if a.icvSize == 0 || a.saltSize != 4 {
-		return nil, nil, fmt.Errorf("%w: %s is not an AEAD usable here", ErrUnsupported, t)
-	}
-	ks := a.keySize(t)
-	if len(key) != ks+a.saltSize {
-		return nil, nil, fmt.Errorf("%s: keying material must be %d bytes, not %d", t, ks+a.saltSize, len(key))
 	}
 	salt = key[ks:]
 	switch t.ID {

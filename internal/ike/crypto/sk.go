@@ -65,22 +65,29 @@ func NewSK(encr Transform, integ uint16, encrKey, integKey []byte) (*SK, error) 
 	}
 	s := &SK{encr: encr, ivSize: a.ivSize, blockSize: a.blockSize, integ: integ,
 		encrKey: bytes.Clone(encrKey), integKey: bytes.Clone(integKey)}
-	if a.icvSize != 0 && integ != AuthNone {
-		return nil, fmt.Errorf("%s is an AEAD, integrity algorithm %s not allowed", encr, AlgorithmName(TransformINTEG, integ))
-	}
-	if a.icvSize == 0 {
-		ia, err := lookupInteg(integ)
-		if err != nil {
+	if a.icvSize != 0 {
+		if integ != AuthNone {
+			return nil, fmt.Errorf("%s is an AEAD, integrity algorithm %s not allowed", encr, AlgorithmName(TransformINTEG, integ))
+		}
+		// checked, not built: the first Seal or Open makes the AEAD (an
+		// IKE_SA that goes idle right away would only drop it again)
+		if _, _, err := checkAEADKey(encr, encrKey); err != nil {
 			return nil, err
 		}
-		if len(integKey) != ia.keySize {
-			return nil, fmt.Errorf("%s: key must be %d bytes, not %d", AlgorithmName(TransformINTEG, integ), ia.keySize, len(integKey))
-		}
-		if len(encrKey) != a.keySize(encr) {
-			return nil, fmt.Errorf("%s: key must be %d bytes, not %d", encr, a.keySize(encr), len(encrKey))
-		}
+		s.icvSize = a.icvSize
+		return s, nil
 	}
-	// made once now, to report bad keys here; Idle drops it again
+	ia, err := lookupInteg(integ)
+	if err != nil {
+		return nil, err
+	}
+	if len(integKey) != ia.keySize {
+		return nil, fmt.Errorf("%s: key must be %d bytes, not %d", AlgorithmName(TransformINTEG, integ), ia.keySize, len(integKey))
+	}
+	if len(encrKey) != a.keySize(encr) {
+		return nil, fmt.Errorf("%s: key must be %d bytes, not %d", encr, a.keySize(encr), len(encrKey))
+	}
+	// CBC + MAC: made now, so that what the cipher refuses is reported here
 	if err := s.prepare(); err != nil {
 		return nil, err
 	}
@@ -98,7 +105,6 @@ func (s *SK) prepare() error {
 			return err
 		}
 		s.aead = aead
-		s.icvSize = aead.Overhead()
 		copy(s.nonce[:4], salt)
 		s.ready = true
 		return nil
